@@ -1,7 +1,11 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -117,4 +121,64 @@ type Training struct {
 type Source struct {
 	Repository string `json:"repository,omitempty"`
 	Revision   string `json:"revision,omitempty"`
+}
+
+// ParseMetadata decodes metadata.json and validates it. Errors name the file and, for a
+// syntax error, the line.
+func ParseMetadata(data []byte) (Metadata, error) {
+	var metadata Metadata
+	if err := json.Unmarshal(data, &metadata); err != nil {
+		var syntaxErr *json.SyntaxError
+		if errors.As(err, &syntaxErr) {
+			line := 1 + bytes.Count(data[:syntaxErr.Offset], []byte("\n"))
+			return Metadata{}, fmt.Errorf("%s line %d: invalid JSON: %w", MetadataFile, line, err)
+		}
+		return Metadata{}, fmt.Errorf("%s: invalid content: %w", MetadataFile, err)
+	}
+
+	if err := metadata.Validate(); err != nil {
+		return Metadata{}, err
+	}
+	return metadata, nil
+}
+
+// Validate checks the fields that packing and pulling depend on: the schema version, the model
+// name, the weights file name and the weights format.
+func (m Metadata) Validate() error {
+	if m.SchemaVersion != MetadataSchemaVersion {
+		return fmt.Errorf("%s: schema_version %q is not supported, this code reads %q: %w",
+			MetadataFile, m.SchemaVersion, MetadataSchemaVersion, ErrInvalidModelDir)
+	}
+	if m.Name == "" {
+		return fmt.Errorf("%s: name is empty: %w", MetadataFile, ErrInvalidModelDir)
+	}
+	if m.Model.Format == "" {
+		return fmt.Errorf("%s: model.format is empty: %w", MetadataFile, ErrInvalidModelDir)
+	}
+	if err := validateFileName(m.Model.WeightsFile); err != nil {
+		return fmt.Errorf("%s: model.weights_file: %w: %w", MetadataFile, err, ErrInvalidModelDir)
+	}
+	if m.Model.WeightsFile == MetadataFile || m.Model.WeightsFile == ModelCardFile {
+		return fmt.Errorf("%s: model.weights_file %q is the name of another file of the model directory: %w",
+			MetadataFile, m.Model.WeightsFile, ErrInvalidModelDir)
+	}
+	return nil
+}
+
+// validateFileName checks that name is a plain file name that is safe to create inside a
+// directory: not empty, no path separator, not hidden, at most 255 bytes. Pull writes layers
+// under their title annotation, so this check also stops a manifest from writing outside the
+// cache directory.
+func validateFileName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty file name")
+	case len(name) > 255:
+		return fmt.Errorf("file name %.40q... is longer than 255 bytes", name)
+	case strings.ContainsAny(name, "/\\\x00"):
+		return fmt.Errorf("file name %q contains a path separator or NUL, expected a plain file name", name)
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("file name %q starts with '.', hidden files and . or .. are not allowed", name)
+	}
+	return nil
 }

@@ -1,0 +1,50 @@
+package artifact
+
+import "errors"
+
+// Sentinel errors. Functions wrap them with the reference, file or layer that failed, so
+// callers test for them with errors.Is and show the full message to people.
+var (
+	// ErrInvalidReference means a reference string does not have one of the forms
+	// "host[:port]/repo:tag", "host[:port]/repo@sha256:...", "oci:PATH:tag" or "oci:PATH@sha256:...".
+	ErrInvalidReference = errors.New("invalid reference")
+
+	// ErrInvalidVersion means a version tag is not a semantic version such as 1.2.3.
+	ErrInvalidVersion = errors.New("invalid version")
+
+	// ErrVersionExists means the tag to push already names a manifest and the push was not forced.
+	ErrVersionExists = errors.New("version already exists")
+
+	// ErrNotFound means the registry or OCI layout has no manifest for the tag or digest.
+	ErrNotFound = errors.New("not found")
+
+	// ErrWrongArtifactType means the manifest is not a ModelPack model manifest.
+	ErrWrongArtifactType = errors.New("wrong artifact type")
+
+	// ErrWrongMediaType means the manifest, its config or one of its layers has a media type
+	// that this package does not read, or the layers do not match the expected set of files.
+	ErrWrongMediaType = errors.New("wrong media type")
+
+	// ErrInvalidManifest means a manifest or ModelPack config is malformed or does not
+	// describe a model directory: bad JSON, a missing or duplicate layer, or a bad file name.
+	ErrInvalidManifest = errors.New("invalid manifest")
+
+	// ErrDigestMismatch means content does not hash to the digest that names it: a corrupted
+	// blob, a corrupted cache file, or a config whose diffIds disagree with the layers.
+	ErrDigestMismatch = errors.New("digest mismatch")
+
+	// ErrTooLarge means a file, blob or manifest is larger than the size limit for its kind.
+	ErrTooLarge = errors.New("too large")
+
+	// ErrInvalidModelDir means a model directory cannot be packed: a file is missing, extra,
+	// not a regular file, too large, or metadata.json is invalid.
+	ErrInvalidModelDir = errors.New("invalid model directory")
+
+	// ErrRegistryUnreachable means no HTTP response came back from the registry: connection
+	// refused, DNS failure or timeout.
+	ErrRegistryUnreachable = errors.New("registry unreachable")
+
+	// ErrUnauthorized means the registry answered 401 or 403: credentials are missing,
+	// wrong, or lack the pull or push permission.
+	ErrUnauthorized = errors.New("unauthorized")
+)
