@@ -34,9 +34,9 @@ var ErrInvalid = errors.New("invalid imputer")
 
 // Options tunes Fit. The zero value means the defaults above.
 type Options struct {
-	MaxRounds int
-	Tolerance float64
-	Ridge     float64
+	MaxRounds int     `json:"max_rounds" koanf:"max_rounds"`
+	Tolerance float64 `json:"tolerance" koanf:"tolerance"`
+	Ridge     float64 `json:"ridge" koanf:"ridge"`
 }
 
 // Imputer is a fitted imputation step.

@@ -1,0 +1,240 @@
+// Command trainer trains the retirement classifier, writes a model directory, and pushes
+// model directories to OCI registries as versioned artifacts.
+//
+//	trainer train --data FILE --output DIR [--config FILE] [--cv K]
+//	trainer push [--plain-http] [--force] DIR REF
+//	trainer synth [--rows N] [--seed S] [--output FILE]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bankml/retire/artifact"
+	"github.com/bankml/retire/trainer"
+)
+
+const usage = `Usage:
+  trainer train --data FILE --output DIR [--config FILE] [--cv K]
+      Train and evaluate on a CSV, print the scores, and write the weights,
+      metadata.json and MODEL_CARD.md into DIR. Exits 3 when test accuracy is
+      below the quality gate (gate.min_accuracy), and then writes nothing.
+  trainer push [--plain-http] [--force] DIR REF
+      Pack DIR as an OCI artifact and push it. REF is host[:port]/repository:VERSION
+      or oci:PATH:VERSION (an OCI image layout directory), VERSION a semantic
+      version. Prints the manifest digest.
+  trainer synth [--rows N] [--seed S] [--output FILE]
+      Write a seeded synthetic sample with the real dataset's columns.
+
+Environment: TRAINER_<KEY> overrides a config key (see trainer/default.yaml),
+REGISTRY_USERNAME and REGISTRY_PASSWORD log in to the registry (else the Docker
+config file), SOURCE_DATE_EPOCH fixes the artifact's creation time,
+LOG_FORMAT=text switches logs from JSON to text.
+`
+
+// exitBelowGate is the exit status of a model that trained but failed the quality gate.
+const exitBelowGate = 3
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	logger := newLogger(stderr)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch args[0] {
+	case "train":
+		err = runTrain(args[1:], stdout, stderr, logger)
+	case "push":
+		err = runPush(ctx, args[1:], stdout, stderr, logger)
+	case "synth":
+		err = runSynth(args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "trainer: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, trainer.ErrBelowGate):
+		return exitBelowGate
+	default:
+		logger.Error("trainer "+args[0]+" failed", "error", err.Error())
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage error")
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("trainer "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("train", stderr)
+	data := fs.String("data", "", "training CSV `file` (required)")
+	output := fs.String("output", "", "model `directory` to write (required)")
+	config := fs.String("config", "", "YAML config `file` layered over the built-in defaults")
+	cv := fs.Int("cv", 0, "also report stratified k-fold cross-validation with `K` folds (0 = off)")
+	revision := fs.String("revision", sourceRevision(), "source revision recorded in the metadata")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *data == "" || *output == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "trainer train: --data and --output are required and no other arguments are allowed")
+		fs.Usage()
+		return errUsage
+	}
+	if *cv == 1 || *cv < 0 {
+		fmt.Fprintf(stderr, "trainer train: --cv is %d, want 0 (off) or at least 2\n", *cv)
+		return errUsage
+	}
+	// SOURCE_DATE_EPOCH also stamps the metadata, so that a rebuild gives identical files.
+	now, err := sourceDateEpoch()
+	if err != nil {
+		return err
+	}
+	_, err = trainer.RunTrain(trainer.TrainOptions{
+		DataPath:   *data,
+		OutputDir:  *output,
+		ConfigPath: *config,
+		CVFolds:    *cv,
+		Environ:    os.Environ(),
+		Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
+	}, stdout, logger)
+	return err
+}
+
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("push", stderr)
+	plainHTTP := fs.Bool("plain-http", false, "talk HTTP, not HTTPS, to the registry (local registries only)")
+	force := fs.Bool("force", false, "overwrite the version tag if it exists")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "trainer push: want two arguments, DIR and REF")
+		fs.Usage()
+		return errUsage
+	}
+	dir, refText := fs.Arg(0), fs.Arg(1)
+	ref, err := artifact.ParseReference(refText)
+	if err != nil {
+		return err
+	}
+	created, err := sourceDateEpoch()
+	if err != nil {
+		return err
+	}
+	desc, err := artifact.Push(ctx, dir, ref, artifact.PushOptions{
+		Remote: artifact.RemoteOptions{
+			PlainHTTP: *plainHTTP,
+			Username:  os.Getenv("REGISTRY_USERNAME"),
+			Password:  os.Getenv("REGISTRY_PASSWORD"),
+		},
+		Force:   *force,
+		Created: created,
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("model pushed", "reference", ref.String(), "digest", desc.Digest.String(), "size", desc.Size)
+	fmt.Fprintln(stdout, desc.Digest.String())
+	return nil
+}
+
+func runSynth(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("synth", stderr)
+	opts := trainer.DefaultSynthOptions
+	fs.IntVar(&opts.Rows, "rows", opts.Rows, "number of customers")
+	seed := fs.Int64("seed", opts.Seed, "random seed")
+	output := fs.String("output", "", "CSV `file` to write (default: standard output)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	opts.Seed = *seed
+	if *output == "" {
+		return trainer.WriteSynthetic(stdout, opts)
+	}
+	f, err := os.Create(*output)
+	if err != nil {
+		return err
+	}
+	if err := trainer.WriteSynthetic(f, opts); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// sourceDateEpoch returns the time in SOURCE_DATE_EPOCH (seconds since 1970), or the zero
+// time when it is unset, which lets Push use the metadata's creation time.
+func sourceDateEpoch() (time.Time, error) {
+	value := os.Getenv("SOURCE_DATE_EPOCH")
+	if value == "" {
+		return time.Time{}, nil
+	}
+	seconds, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || seconds < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH is %q, want a non-negative number of seconds since 1970-01-01", value)
+	}
+	return time.Unix(seconds, 0).UTC(), nil
+}
+
+// sourceRevision returns the commit being built: from CI variables, else from git, else "".
+func sourceRevision() string {
+	for _, name := range []string{"SOURCE_REVISION", "CIRCLE_SHA1", "GITHUB_SHA"} {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	if os.Getenv("LOG_FORMAT") == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
