@@ -13,9 +13,12 @@ import (
 // creating dir if needed. Each file is written to a temporary name and renamed into place,
 // so a reader never sees a half-written file.
 func WriteModelDir(dir string, result *Result) error {
-	weights, err := result.Pipeline.MarshalWeights()
-	if err != nil {
-		return err
+	weights := result.Weights
+	if weights == nil {
+		var err error
+		if weights, err = result.Pipeline.MarshalWeights(); err != nil {
+			return err
+		}
 	}
 	meta, err := json.MarshalIndent(result.Metadata, "", "  ")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"text/tabwriter"
 
 	"github.com/bankml/retire/artifact"
@@ -51,18 +52,58 @@ func RunTrain(opts TrainOptions, out io.Writer, logger *slog.Logger) (*Result, e
 		}
 		result.Metadata.Metrics.CrossValidation = Summarize(scores)
 	}
+	return result, reportAndWrite(result, trainErr, opts.OutputDir, out, logger)
+}
+
+// ImportOptions are the inputs of the import command.
+type ImportOptions struct {
+	// XGBoostPath is an XGBoost JSON model file.
+	XGBoostPath string
+	DataPath    string
+	OutputDir   string
+	ConfigPath  string
+	Environ     []string
+	Run         RunInfo
+}
+
+// RunImport scores an XGBoost JSON model trained elsewhere on the configured test split of
+// the data, prints the scores to out and, when the model passes the gate, writes a model
+// directory with the weights file unchanged.
+func RunImport(opts ImportOptions, out io.Writer, logger *slog.Logger) (*Result, error) {
+	cfg, err := LoadConfig(opts.ConfigPath, opts.Environ)
+	if err != nil {
+		return nil, err
+	}
+	data, err := ReadCSVFile(opts.DataPath, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := os.ReadFile(opts.XGBoostPath)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	result, importErr := Import(data, cfg, weights, opts.XGBoostPath, opts.Run)
+	if result == nil {
+		return nil, importErr
+	}
+	return result, reportAndWrite(result, importErr, opts.OutputDir, out, logger)
+}
+
+// reportAndWrite prints the scores and writes the model directory unless the model failed
+// the gate, in which case it returns gateErr.
+func reportAndWrite(result *Result, gateErr error, outputDir string, out io.Writer, logger *slog.Logger) error {
 	if err := PrintReport(out, result.Metadata); err != nil {
-		return nil, err
+		return err
 	}
-	if errors.Is(trainErr, ErrBelowGate) {
-		logger.Error("model not written", "reason", trainErr.Error(), "output", opts.OutputDir)
-		return result, trainErr
+	if errors.Is(gateErr, ErrBelowGate) {
+		logger.Error("model not written", "reason", gateErr.Error(), "output", outputDir)
+		return gateErr
 	}
-	if err := WriteModelDir(opts.OutputDir, result); err != nil {
-		return nil, err
+	if err := WriteModelDir(outputDir, result); err != nil {
+		return err
 	}
-	logger.Info("model written", "output", opts.OutputDir, "type", result.Pipeline.Type, "accuracy", result.Metadata.Metrics.Accuracy)
-	return result, nil
+	logger.Info("model written", "output", outputDir, "type", result.Pipeline.Type, "accuracy", result.Metadata.Metrics.Accuracy)
+	return nil
 }
 
 // PrintReport writes the model type, the test scores and any cross-validation summary as

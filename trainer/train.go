@@ -34,6 +34,9 @@ type Result struct {
 	// model's P(class 1) for them in the same order.
 	TestRows          []int
 	TestProbabilities []float64
+	// Weights, when set, are written as the weights file in place of the pipeline's own
+	// encoding, so that an imported model keeps its exact bytes.
+	Weights []byte
 }
 
 // Train splits the data, chooses the model type when the config says auto, fits on the

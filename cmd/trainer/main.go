@@ -3,6 +3,7 @@
 //
 //	trainer train --data FILE --output DIR [--config FILE] [--cv K]
 //	trainer push [--plain-http] [--force] DIR REF
+//	trainer import --xgboost FILE --data FILE --output DIR [--config FILE]
 //	trainer synth [--rows N] [--seed S] [--output FILE]
 package main
 
@@ -16,10 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/trainer"
@@ -34,6 +33,10 @@ const usage = `Usage:
       Pack DIR as an OCI artifact and push it. REF is host[:port]/repository:VERSION
       or oci:PATH:VERSION (an OCI image layout directory), VERSION a semantic
       version. Prints the manifest digest.
+  trainer import --xgboost FILE --data FILE --output DIR [--config FILE]
+      Wrap an XGBoost JSON model saved by Python's Booster.save_model as a model
+      directory: score it on the test split of the CSV, gate it, and write it
+      with the weights file unchanged.
   trainer synth [--rows N] [--seed S] [--output FILE]
       Write a seeded synthetic sample with the real dataset's columns.
 
@@ -68,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runTrain(args[1:], stdout, stderr, logger)
 	case "push":
 		err = runPush(ctx, args[1:], stdout, stderr, logger)
+	case "import":
+		err = runImport(args[1:], stdout, stderr, logger)
 	case "synth":
 		err = runSynth(args[1:], stdout, stderr)
 	default:
@@ -127,7 +132,7 @@ func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) erro
 		return errUsage
 	}
 	// SOURCE_DATE_EPOCH also stamps the metadata, so that a rebuild gives identical files.
-	now, err := sourceDateEpoch()
+	now, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return err
 	}
@@ -138,6 +143,36 @@ func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) erro
 		CVFolds:    *cv,
 		Environ:    os.Environ(),
 		Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
+	}, stdout, logger)
+	return err
+}
+
+func runImport(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("import", stderr)
+	model := fs.String("xgboost", "", "XGBoost JSON model `file` (required)")
+	data := fs.String("data", "", "CSV `file` to score the model on (required)")
+	output := fs.String("output", "", "model `directory` to write (required)")
+	config := fs.String("config", "", "YAML config `file` layered over the built-in defaults")
+	revision := fs.String("revision", sourceRevision(), "source revision recorded in the metadata")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *data == "" || *output == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "trainer import: --xgboost, --data and --output are required and no other arguments are allowed")
+		fs.Usage()
+		return errUsage
+	}
+	now, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return err
+	}
+	_, err = trainer.RunImport(trainer.ImportOptions{
+		XGBoostPath: *model,
+		DataPath:    *data,
+		OutputDir:   *output,
+		ConfigPath:  *config,
+		Environ:     os.Environ(),
+		Run:         trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
 	}, stdout, logger)
 	return err
 }
@@ -159,7 +194,7 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 	if err != nil {
 		return err
 	}
-	created, err := sourceDateEpoch()
+	created, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return err
 	}
@@ -202,20 +237,6 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return f.Close()
-}
-
-// sourceDateEpoch returns the time in SOURCE_DATE_EPOCH (seconds since 1970), or the zero
-// time when it is unset, which lets Push use the metadata's creation time.
-func sourceDateEpoch() (time.Time, error) {
-	value := os.Getenv("SOURCE_DATE_EPOCH")
-	if value == "" {
-		return time.Time{}, nil
-	}
-	seconds, err := strconv.ParseInt(value, 10, 64)
-	if err != nil || seconds < 0 {
-		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH is %q, want a non-negative number of seconds since 1970-01-01", value)
-	}
-	return time.Unix(seconds, 0).UTC(), nil
 }
 
 // sourceRevision returns the commit being built: from CI variables, else from git, else "".
