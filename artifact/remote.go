@@ -142,7 +142,16 @@ func classifyError(err error) error {
 	if kind == nil || errors.Is(err, kind) {
 		return err
 	}
+	if hint := errorHints[kind]; hint != "" {
+		return fmt.Errorf("%w (%s): %w", err, hint, kind)
+	}
 	return fmt.Errorf("%w: %w", err, kind)
+}
+
+// errorHints tell the reader of an error message what to check first.
+var errorHints = map[error]string{
+	ErrUnauthorized:        "check the registry username and password, or the Docker config",
+	ErrRegistryUnreachable: "check the registry address and that the registry is running",
 }
 
 func errorKind(err error) error {
@@ -157,6 +166,8 @@ func errorKind(err error) error {
 	}
 
 	switch {
+	case errors.Is(err, auth.ErrBasicCredentialNotFound):
+		return ErrUnauthorized
 	case errors.Is(err, errdef.ErrNotFound):
 		return ErrNotFound
 	case errors.Is(err, errdef.ErrSizeExceedsLimit):
