@@ -44,7 +44,7 @@ var (
 	// refused, DNS failure or timeout.
 	ErrRegistryUnreachable = errors.New("registry unreachable")
 
-	// ErrUnauthorized means the registry answered 401 or 403: credentials are missing,
-	// wrong, or lack the pull or push permission.
+	// ErrUnauthorized means the registry responded with 401 or 403, or requested credentials
+	// that were not given: credentials are missing, wrong, or lack the pull or push permission.
 	ErrUnauthorized = errors.New("unauthorized")
 )

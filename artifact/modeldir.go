@@ -13,8 +13,8 @@ import (
 )
 
 // Size limits for the files of a model directory, checked before packing and again on every
-// layer before it is downloaded. The trainer's logistic and gradient-boosted models are
-// kilobytes to a few megabytes; Release.Weights reads the whole weights file into memory.
+// layer before it is downloaded. The trainer's logistic and gradient-boosted models take
+// kilobytes to a few megabytes, and Release.Weights reads the whole weights file into memory.
 const (
 	MaxWeightsSize   = 256 << 20 // 256 MiB
 	MaxMetadataSize  = 1 << 20   // 1 MiB

@@ -143,7 +143,7 @@ func describeFile(file modelFile) (ocispec.Descriptor, error) {
 }
 
 // openRegularFile opens path and checks that the opened file is the regular file that Lstat
-// sees at path, so a symlink swapped in after validation is not followed.
+// reports at path, so a symlink swapped in after validation is not followed.
 func openRegularFile(path string) (*os.File, error) {
 	before, err := os.Lstat(path)
 	if err != nil {

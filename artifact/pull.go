@@ -229,7 +229,7 @@ func (s *pullSource) layer(ctx context.Context, entry cacheEntry, layer ocispec.
 
 	err := s.downloadLayer(ctx, path, layer)
 	if err != nil && !errors.Is(cacheErr, os.ErrNotExist) {
-		return false, fmt.Errorf("cached file %s failed verification: %w; downloading it again failed: %w", path, cacheErr, err)
+		return false, fmt.Errorf("cached file %s failed verification (%w), and downloading it again failed: %w", path, cacheErr, err)
 	}
 	return err == nil, err
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -135,12 +136,15 @@ func openLayoutForPull(ctx context.Context, ref Reference) (oras.ReadOnlyTarget,
 const ociIndexFile = "index.json"
 
 // classifyError adds the sentinel that matches a registry or layout error: ErrNotFound,
-// ErrUnauthorized, ErrRegistryUnreachable, ErrDigestMismatch or ErrTooLarge. Other errors are
-// returned unchanged.
+// ErrUnauthorized, ErrRegistryUnreachable or ErrTooLarge. Other errors are returned unchanged.
 func classifyError(err error) error {
 	kind := errorKind(err)
 	if kind == nil || errors.Is(err, kind) {
 		return err
+	}
+	if kind == ErrNotFound && errors.Is(err, errdef.ErrNotFound) {
+		// Both sentinels read "not found", so say it once.
+		return fmt.Errorf("%s: %w", strings.TrimSuffix(err.Error(), ": "+errdef.ErrNotFound.Error()), ErrNotFound)
 	}
 	if hint := errorHints[kind]; hint != "" {
 		return fmt.Errorf("%w (%s): %w", err, hint, kind)

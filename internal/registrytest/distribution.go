@@ -20,7 +20,7 @@ import (
 // distribution registry binary.
 const DistributionBinaryEnv = "DISTRIBUTION_REGISTRY_BIN"
 
-// distributionStartTimeout bounds the wait for a started registry to answer GET /v2/.
+// distributionStartTimeout bounds the wait for a started registry to respond to GET /v2/.
 const distributionStartTimeout = 15 * time.Second
 
 // Distribution is a running CNCF distribution registry process with filesystem storage.
@@ -45,12 +45,15 @@ func StartDistribution(tb testing.TB) string {
 	return RunDistribution(tb, DistributionOptions{}).Host
 }
 
-// RunDistribution starts the distribution registry binary (Debian package docker-registry,
-// /usr/bin/docker-registry, or the path in DISTRIBUTION_REGISTRY_BIN) on a free port of
-// 127.0.0.1 with storage in a temporary directory, waits until GET /v2/ answers, and kills it
-// at the end of the test. The registry logs at error level, the quietest that version 2.8
-// accepts, which still logs every 404, so its output is kept in memory and printed only when
-// the test fails. A missing binary skips the test unless REQUIRE_INTEGRATION=1.
+// RunDistribution starts the distribution registry binary on a free port of 127.0.0.1, with
+// storage in a temporary directory, and kills it at the end of the test. The binary is the
+// path in DISTRIBUTION_REGISTRY_BIN, else /usr/bin/docker-registry (Debian package
+// docker-registry), else docker-registry or registry in PATH. RunDistribution returns once the
+// registry responds to GET /v2/.
+//
+// The registry logs at error level, the quietest that version 2.8 accepts, which still logs
+// every 404. Its output is therefore kept in memory and printed only when the test fails.
+// A missing binary skips the test unless REQUIRE_INTEGRATION=1.
 func RunDistribution(tb testing.TB, opts DistributionOptions) *Distribution {
 	tb.Helper()
 	binary := findDistributionBinary(tb)
@@ -149,8 +152,8 @@ http:
 	}
 }
 
-// startDistribution starts the registry process and waits until it answers. On failure it
-// returns the process output and an error; the process is then already stopped.
+// startDistribution starts the registry process and waits until it responds. On failure it
+// stops the process and returns its output and an error.
 func startDistribution(tb testing.TB, binary, configPath, host string) (string, error) {
 	tb.Helper()
 	output := &tailBuffer{limit: 64 << 10}
@@ -182,7 +185,7 @@ func startDistribution(tb testing.TB, binary, configPath, host string) (string, 
 	return "", nil
 }
 
-// waitReady polls GET /v2/ until the registry answers 200, or 401 when authentication is on.
+// waitReady polls GET /v2/ until the registry responds with 200, or 401 when authentication is on.
 func waitReady(host string, exited <-chan error) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(distributionStartTimeout)
@@ -202,7 +205,7 @@ func waitReady(host string, exited <-chan error) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("registry did not answer GET /v2/ within %s", distributionStartTimeout)
+	return fmt.Errorf("registry did not respond to GET /v2/ within %s", distributionStartTimeout)
 }
 
 // tailBuffer keeps the last limit bytes written to it; the process writes from another goroutine.

@@ -1,4 +1,4 @@
-// Package registrytest starts real OCI registries for tests and finds the oras CLI.
+// Package registrytest starts real OCI registries for tests and finds the oras and crane CLIs.
 //
 // NewInMemory serves the in-memory registry of go-containerregistry (pkg/registry) on an
 // httptest server. StartDistribution runs the CNCF distribution registry binary as a process.
@@ -27,7 +27,8 @@ const RequireIntegrationEnv = "REQUIRE_INTEGRATION"
 
 // NewInMemory starts the go-containerregistry in-memory registry on 127.0.0.1 and returns its
 // "host:port". The registry speaks plain HTTP and stops at the end of the test. The referrers
-// API stays off because this registry version reports wrong artifact types through it.
+// API stays off because in go-containerregistry v0.22.1 it reports each referrer's config media
+// type as its artifactType and ignores the artifactType filter.
 func NewInMemory(tb testing.TB) string {
 	tb.Helper()
 	return NewInMemoryWithMiddleware(tb, nil)
@@ -62,9 +63,9 @@ func ClosedAddress(tb testing.TB) string {
 	return address
 }
 
-// FastRetryClient returns an HTTP client whose transport retries like the default one, 5xx,
-// 408, 429 and dial timeouts, but at most twice and after 1 to 5 ms, so a test of a failing
-// registry does not wait for the production backoff.
+// FastRetryClient returns an HTTP client that retries the same failures as the default client
+// of package artifact: 5xx, 408, 429, dial timeouts and connection resets. It retries at most
+// twice, after 1 to 5 ms, so a test of a failing registry does not wait for the production backoff.
 func FastRetryClient() *http.Client {
 	policy := &retry.GenericPolicy{
 		Retryable: retry.DefaultPredicate,

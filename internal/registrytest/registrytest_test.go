@@ -75,3 +75,10 @@ func assertV2Status(t *testing.T, host string, want int) {
 		t.Errorf("GET http://%s/v2/: status %d, want %d", host, response.StatusCode, want)
 	}
 }
+
+func TestFindCrane_RunsVersion(t *testing.T) {
+	output, err := exec.Command(FindCrane(t), "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("crane version: %v\n%s", err, output)
+	}
+}
