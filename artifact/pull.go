@@ -391,7 +391,7 @@ func readPulledMetadata(dir string, manifest ocispec.Manifest) (Metadata, error)
 	}
 	metadata, err := ParseMetadata(data)
 	if err != nil {
-		return Metadata{}, err
+		return Metadata{}, fmt.Errorf("pulled layer: %w: %w", err, ErrInvalidManifest)
 	}
 
 	for _, layer := range manifest.Layers {

@@ -425,3 +425,26 @@ func TestPull_TemporaryCacheDir(t *testing.T) {
 		t.Errorf("Weights() = %q, %v", weights, err)
 	}
 }
+
+// BenchmarkPull_CachedByDigest measures a server start-up pull that the cache serves: read the
+// cached manifest and config and hash every file again.
+func BenchmarkPull_CachedByDigest(b *testing.B) {
+	layout := filepath.Join(b.TempDir(), "layout")
+	byTag := mustParseReference(b, "oci:"+layout+":1.0.0")
+	pushed := mustPush(b, newModelDir(b, bytes.Repeat(fixtureWeights, 10000)), byTag, RemoteOptions{})
+	byDigest := digestReference(byTag, pushed)
+	opts := PullOptions{CacheDir: b.TempDir()}
+	if _, err := Pull(b.Context(), byDigest, opts); err != nil {
+		b.Fatal(err)
+	}
+
+	for b.Loop() {
+		release, err := Pull(b.Context(), byDigest, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(release.Fetched) != 0 {
+			b.Fatalf("cached pull fetched %v", release.Fetched)
+		}
+	}
+}

@@ -143,7 +143,7 @@ func classifyError(err error) error {
 		return err
 	}
 	if kind == ErrNotFound && errors.Is(err, errdef.ErrNotFound) {
-		// Both sentinels read "not found", so say it once.
+		// Both sentinels have the text "not found", which the message needs only once.
 		return fmt.Errorf("%s: %w", strings.TrimSuffix(err.Error(), ": "+errdef.ErrNotFound.Error()), ErrNotFound)
 	}
 	if hint := errorHints[kind]; hint != "" {
