@@ -1,0 +1,560 @@
+package server
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bankml/retire/classifier/metrics"
+	"github.com/bankml/retire/schemas"
+)
+
+func TestReadyz_BeforeAndAfterLoad(t *testing.T) {
+	ts := newTestServer(t, nil)
+
+	resp := ts.do(t, http.MethodGet, "/readyz", "", "")
+	if resp.status != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz before load: status %d, want 503", resp.status)
+	}
+	if got := decodeError(t, resp.body); got.Code != "not_ready" {
+		t.Errorf("GET /readyz before load: code %q, want not_ready", got.Code)
+	}
+
+	resp = ts.do(t, http.MethodGet, "/healthz", "", "")
+	if resp.status != http.StatusOK {
+		t.Errorf("GET /healthz before load: status %d, want 200", resp.status)
+	}
+	assertSchema(t, schemas.Health, resp.body)
+
+	for _, path := range []string{"/v1/predict", "/v1/model"} {
+		method := http.MethodGet
+		if path == "/v1/predict" {
+			method = http.MethodPost
+		}
+		resp := ts.do(t, method, path, "application/json", `{"inputs":[{"Age":40,"Savings":1000}]}`)
+		if resp.status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s before load: status %d, want 503", method, path, resp.status)
+		}
+		if got := decodeError(t, resp.body); got.Code != "not_ready" {
+			t.Errorf("%s %s before load: code %q, want not_ready", method, path, got.Code)
+		}
+	}
+
+	if err := ts.LoadModel(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	resp = ts.do(t, http.MethodGet, "/readyz", "", "")
+	if resp.status != http.StatusOK {
+		t.Fatalf("GET /readyz after load: status %d, want 200: %s", resp.status, resp.body)
+	}
+	assertSchema(t, schemas.Health, resp.body)
+	var ready healthResponse
+	if err := json.Unmarshal(resp.body, &ready); err != nil {
+		t.Fatal(err)
+	}
+	if ready.Version != fixtureVersion {
+		t.Errorf("GET /readyz: version %q, want %q", ready.Version, fixtureVersion)
+	}
+	if ready.ModelDigest != ts.model.Digest.String() {
+		t.Errorf("GET /readyz: model_digest %q, want %q", ready.ModelDigest, ts.model.Digest)
+	}
+}
+
+func TestPredict_MatchesPipeline(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	rows := [][]float64{
+		{39.2, 322349.87},
+		{61.5, 950000},
+		{math.NaN(), 500000},
+		{55, math.NaN()},
+		{math.NaN(), math.NaN()},
+		{-3, 0},
+		{1e6, -1e9},
+	}
+
+	resp := ts.predict(t, predictBody(t, []string{"Age", "Savings"}, rows))
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+	}
+	assertSchema(t, schemas.PredictResponse, resp.body)
+	var got predictResponse
+	if err := json.Unmarshal(resp.body, &got); err != nil {
+		t.Fatal(err)
+	}
+
+	want, err := ts.model.Pipeline.PredictProba(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPredictions(t, got, want)
+	if got.Version != fixtureVersion {
+		t.Errorf("version %q, want %q", got.Version, fixtureVersion)
+	}
+	if got.ModelDigest != ts.model.Digest.String() {
+		t.Errorf("model_digest %q, want %q", got.ModelDigest, ts.model.Digest)
+	}
+}
+
+func TestPredict_KeyOrderDoesNotMatter(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	first := ts.predict(t, `{"inputs":[{"Age":45,"Savings":400000}]}`)
+	second := ts.predict(t, `{"inputs":[{"Savings":400000,"Age":45}]}`)
+	if first.status != http.StatusOK || second.status != http.StatusOK {
+		t.Fatalf("statuses %d and %d, want 200: %s %s", first.status, second.status, first.body, second.body)
+	}
+	if string(first.body) != string(second.body) {
+		t.Errorf("responses differ by key order: %s and %s", first.body, second.body)
+	}
+}
+
+func TestPredict_CharsetContentType(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	resp := ts.do(t, http.MethodPost, "/v1/predict", "application/json; charset=utf-8", `{"inputs":[{"Age":45,"Savings":400000}]}`)
+	if resp.status != http.StatusOK {
+		t.Errorf("status %d, want 200: %s", resp.status, resp.body)
+	}
+}
+
+// TestPredict_RealDataset sends every row of the real dataset, with NA as null, and compares
+// the probabilities with the pipeline's own.
+func TestPredict_RealDataset(t *testing.T) {
+	rows := readDataset(t)
+	ts := newLoadedServer(t, nil)
+
+	resp := ts.predict(t, predictBody(t, []string{"Age", "Savings"}, rows))
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+	}
+	assertSchema(t, schemas.PredictResponse, resp.body)
+	var got predictResponse
+	if err := json.Unmarshal(resp.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ts.model.Pipeline.PredictProba(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPredictions(t, got, want)
+}
+
+func assertPredictions(t *testing.T, got predictResponse, want []float64) {
+	t.Helper()
+	if len(got.Probabilities) != len(want) || len(got.Predictions) != len(want) {
+		t.Fatalf("%d probabilities and %d predictions, want %d of each", len(got.Probabilities), len(got.Predictions), len(want))
+	}
+	for i := range want {
+		// encoding/json writes the shortest representation that parses back to the same
+		// float64, so the values must be identical.
+		if got.Probabilities[i] != want[i] {
+			t.Errorf("row %d: probability %v, want %v", i, got.Probabilities[i], want[i])
+		}
+		if got.Predictions[i] != metrics.Label(want[i]) {
+			t.Errorf("row %d: prediction %d, want %d for probability %v", i, got.Predictions[i], metrics.Label(want[i]), want[i])
+		}
+	}
+}
+
+func TestPredict_ClientErrors(t *testing.T) {
+	ts := newLoadedServer(t, func(cfg *Config) {
+		cfg.MaxRows = 5
+		cfg.MaxBodyBytes = 1024
+	})
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantStatus  int
+		wantCode    string
+		wantMessage string
+	}{
+		{"malformed JSON", "application/json", `{"inputs":[`, 400, "malformed_json", "malformed JSON"},
+		{"empty body", "application/json", ``, 400, "malformed_json", "request body is empty"},
+		{"trailing data", "application/json", `{"inputs":[{"Age":1,"Savings":2}]} {}`, 400, "malformed_json", "malformed JSON"},
+		{"NaN literal", "application/json", `{"inputs":[{"Age":NaN,"Savings":2}]}`, 400, "malformed_json", "malformed JSON"},
+		{"Infinity literal", "application/json", `{"inputs":[{"Age":Infinity,"Savings":2}]}`, 400, "malformed_json", "malformed JSON"},
+		{"body is an array", "application/json", `[{"Age":1,"Savings":2}]`, 400, "invalid_request", "request body must be a JSON object"},
+		{"body is null", "application/json", `null`, 400, "invalid_request", "request body must be a JSON object"},
+		{"unknown field", "application/json", `{"inputs":[{"Age":1,"Savings":2}],"model":"x"}`, 400, "invalid_request", `model: unknown field`},
+		{"inputs absent", "application/json", `{}`, 400, "invalid_request", "inputs: missing"},
+		{"inputs null", "application/json", `{"inputs":null}`, 400, "invalid_request", "inputs: missing or null"},
+		{"inputs not an array", "application/json", `{"inputs":{"Age":1,"Savings":2}}`, 400, "invalid_request", "inputs: must be an array"},
+		{"inputs empty", "application/json", `{"inputs":[]}`, 400, "invalid_request", "inputs: empty"},
+		{"row not an object", "application/json", `{"inputs":[{"Age":1,"Savings":2},[1,2]]}`, 400, "invalid_request", "inputs[1]: must be an object"},
+		{"row null", "application/json", `{"inputs":[null]}`, 400, "invalid_request", "inputs[0]: must be an object"},
+		{"string value", "application/json", `{"inputs":[{"Age":1,"Savings":2},{"Age":"39","Savings":2}]}`, 400, "invalid_request", "inputs[1].Age: must be a number or null"},
+		{"boolean value", "application/json", `{"inputs":[{"Age":true,"Savings":2}]}`, 400, "invalid_request", "inputs[0].Age: must be a number or null"},
+		{"object value", "application/json", `{"inputs":[{"Age":1,"Savings":{"usd":2}}]}`, 400, "invalid_request", "inputs[0].Savings: must be a number or null"},
+		{"NaN string", "application/json", `{"inputs":[{"Age":"NaN","Savings":2}]}`, 400, "invalid_request", "inputs[0].Age: must be a number or null"},
+		{"number too large", "application/json", `{"inputs":[{"Age":1,"Savings":1e999}]}`, 400, "invalid_request", "inputs[0].Savings: must be a finite number, 1e999 is out of range"},
+		{"number too small", "application/json", `{"inputs":[{"Age":-1e400,"Savings":1}]}`, 400, "invalid_request", "inputs[0].Age: must be a finite number"},
+		{"absent key", "application/json", `{"inputs":[{"Age":1,"Savings":2},{"Age":40}]}`, 400, "invalid_request", "inputs[1].Savings: missing, send null for a missing value"},
+		{"unknown key", "application/json", `{"inputs":[{"Age":1,"Savings":2,"Income":3}]}`, 400, "invalid_request", "inputs[0].Income: unknown feature, the features are Age, Savings"},
+		{"key in wrong case", "application/json", `{"inputs":[{"age":1,"Savings":2}]}`, 400, "invalid_request", "inputs[0].Age: missing"},
+		{"too many rows", "application/json", `{"inputs":[{"Age":1,"Savings":2},{"Age":1,"Savings":2},{"Age":1,"Savings":2},{"Age":1,"Savings":2},{"Age":1,"Savings":2},{"Age":1,"Savings":2}]}`, 413, "too_many_rows", "inputs has 6 rows, more than the maximum of 5"},
+		{"body too large", "application/json", `{"inputs":[{"Age":1,"Savings":2` + strings.Repeat(" ", 1100) + `}]}`, 413, "body_too_large", "larger than the maximum of 1024 bytes"},
+		{"text content type", "text/plain", `{"inputs":[{"Age":1,"Savings":2}]}`, 415, "unsupported_media_type", `Content-Type "text/plain" is not supported`},
+		{"form content type", "application/x-www-form-urlencoded", `inputs=1`, 415, "unsupported_media_type", "send application/json"},
+		{"no content type", "", `{"inputs":[{"Age":1,"Savings":2}]}`, 415, "unsupported_media_type", "send application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ts.do(t, http.MethodPost, "/v1/predict", tt.contentType, tt.body)
+			if resp.status != tt.wantStatus {
+				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
+			}
+			got := decodeError(t, resp.body)
+			if got.Code != tt.wantCode {
+				t.Errorf("code %q, want %q", got.Code, tt.wantCode)
+			}
+			if !strings.Contains(got.Message, tt.wantMessage) {
+				t.Errorf("message %q does not contain %q", got.Message, tt.wantMessage)
+			}
+			if got.RequestID == "" || got.RequestID != resp.header.Get(RequestIDHeader) {
+				t.Errorf("request_id %q, want the X-Request-ID header %q", got.RequestID, resp.header.Get(RequestIDHeader))
+			}
+		})
+	}
+}
+
+func TestPredict_KeyInWrongCaseSuggestsFeature(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	resp := ts.predict(t, `{"inputs":[{"age":1,"Savings":2}]}`)
+	got := decodeError(t, resp.body)
+	want := []fieldError{
+		{Field: "inputs[0].Age", Message: "missing, send null for a missing value"},
+		{Field: "inputs[0].age", Message: "unknown feature, the features are Age, Savings: did you mean Age?"},
+	}
+	if fmt.Sprint(got.Details) != fmt.Sprint(want) {
+		t.Errorf("details %+v, want %+v", got.Details, want)
+	}
+}
+
+func TestPredict_ReportsEveryFieldError(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	resp := ts.predict(t, `{"inputs":[{"Age":"x","Savings":2},{"Age":1},{"Age":1,"Savings":2},{"Savings":false,"Age":null,"Debt":1}]}`)
+	if resp.status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", resp.status, resp.body)
+	}
+	got := decodeError(t, resp.body)
+	want := []fieldError{
+		{Field: "inputs[0].Age", Message: "must be a number or null"},
+		{Field: "inputs[1].Savings", Message: "missing, send null for a missing value"},
+		{Field: "inputs[3].Debt", Message: "unknown feature, the features are Age, Savings"},
+		{Field: "inputs[3].Savings", Message: "must be a number or null"},
+	}
+	if fmt.Sprint(got.Details) != fmt.Sprint(want) {
+		t.Errorf("details\n%+v\nwant\n%+v", got.Details, want)
+	}
+	if got.Message != "inputs[0].Age: must be a number or null (and 3 more errors)" {
+		t.Errorf("message %q, want the first error and a count of the others", got.Message)
+	}
+}
+
+func TestPredict_CapsDetails(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	rows := strings.Repeat(`{"Age":"x","Savings":2},`, 25)
+	resp := ts.predict(t, `{"inputs":[`+strings.TrimSuffix(rows, ",")+`]}`)
+	got := decodeError(t, resp.body)
+	if len(got.Details) != maxDetails {
+		t.Errorf("%d details, want %d", len(got.Details), maxDetails)
+	}
+	if !strings.HasSuffix(got.Message, "(and 24 more errors)") {
+		t.Errorf("message %q does not count the 24 other errors", got.Message)
+	}
+	if got.Details[9].Field != "inputs[9].Age" {
+		t.Errorf("last detail is for %s, want inputs[9].Age", got.Details[9].Field)
+	}
+}
+
+func TestRoutes_NotFoundAndWrongMethod(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantCode     string
+		wantAllow    string
+	}{
+		{http.MethodGet, "/v1/unknown", 404, "not_found", ""},
+		{http.MethodGet, "/", 404, "not_found", ""},
+		{http.MethodPost, "/v1/predict/", 404, "not_found", ""},
+		{http.MethodGet, "/v1/predict", 405, "method_not_allowed", "POST"},
+		{http.MethodDelete, "/v1/model", 405, "method_not_allowed", "GET"},
+		{http.MethodPost, "/healthz", 405, "method_not_allowed", "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			resp := ts.do(t, tt.method, tt.path, "application/json", `{}`)
+			if resp.status != tt.wantStatus {
+				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
+			}
+			got := decodeError(t, resp.body)
+			if got.Code != tt.wantCode {
+				t.Errorf("code %q, want %q", got.Code, tt.wantCode)
+			}
+			if !strings.Contains(got.Message, tt.path) {
+				t.Errorf("message %q does not name the path %s", got.Message, tt.path)
+			}
+			if allow := resp.header.Get("Allow"); allow != tt.wantAllow {
+				t.Errorf("Allow header %q, want %q", allow, tt.wantAllow)
+			}
+		})
+	}
+}
+
+func TestModel_DescribesRelease(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	resp := ts.do(t, http.MethodGet, "/v1/model", "", "")
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+	}
+	if contentType := resp.header.Get("Content-Type"); contentType != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q, want application/json; charset=utf-8", contentType)
+	}
+	assertSchema(t, schemas.Model, resp.body)
+
+	var got modelResponse
+	if err := json.Unmarshal(resp.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	metadata := ts.model.Metadata
+	if got.Version != fixtureVersion || got.Digest != ts.model.Digest.String() {
+		t.Errorf("version, digest = %q, %q, want %q, %q", got.Version, got.Digest, fixtureVersion, ts.model.Digest)
+	}
+	if want := ts.model.Repository + ":" + fixtureVersion; got.Reference != want {
+		t.Errorf("reference %q, want %q", got.Reference, want)
+	}
+	if got.Name != metadata.Name || got.Target != metadata.Target || !got.CreatedAt.Equal(metadata.CreatedAt) {
+		t.Errorf("name, target, created_at = %q, %q, %s, want %q, %q, %s",
+			got.Name, got.Target, got.CreatedAt, metadata.Name, metadata.Target, metadata.CreatedAt)
+	}
+	if fmt.Sprint(got.Features) != fmt.Sprint(metadata.Features) {
+		t.Errorf("features %+v, want %+v", got.Features, metadata.Features)
+	}
+	if fmt.Sprint(got.Metrics) != fmt.Sprint(metadata.Metrics) {
+		t.Errorf("metrics %+v, want %+v", got.Metrics, metadata.Metrics)
+	}
+	if got.Model.Type != "logistic" || got.Model.Format != "logistic-json/v1" {
+		t.Errorf("model %+v, want logistic, logistic-json/v1", got.Model)
+	}
+}
+
+func TestRequestID_EchoedOrGenerated(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+
+	resp := ts.do(t, http.MethodGet, "/healthz", "", "", RequestIDHeader, "trace-42")
+	if got := resp.header.Get(RequestIDHeader); got != "trace-42" {
+		t.Errorf("X-Request-ID %q, want the client's trace-42", got)
+	}
+
+	resp = ts.predict(t, `{"inputs":[]}`)
+	generated := resp.header.Get(RequestIDHeader)
+	if len(generated) < 16 {
+		t.Errorf("generated X-Request-ID %q, want a random id of at least 16 characters", generated)
+	}
+	if got := decodeError(t, resp.body).RequestID; got != generated {
+		t.Errorf("request_id %q, want the X-Request-ID header %q", got, generated)
+	}
+	other := ts.predict(t, `{"inputs":[]}`).header.Get(RequestIDHeader)
+	if other == generated {
+		t.Errorf("two requests got the same generated id %q", other)
+	}
+
+	for _, invalid := range []string{`a"b`, "with space", strings.Repeat("x", 129)} {
+		resp := ts.do(t, http.MethodGet, "/healthz", "", "", RequestIDHeader, invalid)
+		if got := resp.header.Get(RequestIDHeader); got == invalid || got == "" {
+			t.Errorf("X-Request-ID %q for the invalid client id %q, want a generated id", got, invalid)
+		}
+	}
+}
+
+func TestAccessLog_OneLinePerRequest(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	ts.do(t, http.MethodPost, "/v1/predict", "application/json", `{"inputs":[{"Age":40,"Savings":1000},{"Age":50,"Savings":null}]}`,
+		RequestIDHeader, "log-test-1", "Authorization", "Bearer s3cret-token")
+	ts.predict(t, `{"inputs":[{"Age":"x","Savings":1}]}`)
+
+	var requests []map[string]any
+	for _, line := range ts.logLines(t) {
+		if line["msg"] == "request" {
+			requests = append(requests, line)
+		}
+	}
+	if len(requests) != 2 {
+		t.Fatalf("%d access log lines, want 2:\n%s", len(requests), ts.logs)
+	}
+	first := requests[0]
+	if first["request_id"] != "log-test-1" || first["path"] != "/v1/predict" || first["method"] != "POST" {
+		t.Errorf("access log %v, want request_id log-test-1, POST /v1/predict", first)
+	}
+	if first["status"] != float64(200) || first["rows"] != float64(2) {
+		t.Errorf("access log %v, want status 200 and rows 2", first)
+	}
+	if _, ok := first["duration_ms"]; !ok {
+		t.Errorf("access log %v has no duration_ms", first)
+	}
+	second := requests[1]
+	if second["status"] != float64(400) || second["error_code"] != "invalid_request" {
+		t.Errorf("access log %v, want status 400 and error_code invalid_request", second)
+	}
+	if strings.Contains(ts.logs.String(), "s3cret-token") {
+		t.Errorf("logs contain the Authorization header:\n%s", ts.logs)
+	}
+}
+
+func TestRecoverPanic_Returns500(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	ts.engine.GET("/panic", func(*gin.Context) { panic("secret internal detail") })
+
+	resp := ts.do(t, http.MethodGet, "/panic", "", "", RequestIDHeader, "panic-1")
+	if resp.status != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", resp.status)
+	}
+	got := decodeError(t, resp.body)
+	if got.Code != "internal" || got.RequestID != "panic-1" {
+		t.Errorf("error %+v, want code internal and request_id panic-1", got)
+	}
+	if strings.Contains(string(resp.body), "secret internal detail") {
+		t.Errorf("response %s shows the panic value", resp.body)
+	}
+
+	var logged map[string]any
+	for _, line := range ts.logLines(t) {
+		if line["msg"] == "handler panicked" {
+			logged = line
+		}
+	}
+	if logged == nil {
+		t.Fatalf("no log line for the panic:\n%s", ts.logs)
+	}
+	if logged["request_id"] != "panic-1" || logged["panic"] != "secret internal detail" || logged["level"] != "ERROR" {
+		t.Errorf("panic log %v, want level ERROR, request_id panic-1 and the panic value", logged)
+	}
+
+	if resp := ts.do(t, http.MethodGet, "/healthz", "", ""); resp.status != http.StatusOK {
+		t.Errorf("GET /healthz after a panic: status %d, want 200", resp.status)
+	}
+}
+
+func TestAbortWithError_InternalErrorIsHidden(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	ts.engine.GET("/fail", func(c *gin.Context) {
+		ts.abortWithError(c, errors.New("open /var/secret/path: permission denied"))
+	})
+
+	resp := ts.do(t, http.MethodGet, "/fail", "", "", RequestIDHeader, "fail-1")
+	if resp.status != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", resp.status)
+	}
+	got := decodeError(t, resp.body)
+	if got.Code != "internal" || strings.Contains(got.Message, "/var/secret") {
+		t.Errorf("error %+v, want code internal without the internal error text", got)
+	}
+	if !strings.Contains(ts.logs.String(), `"request_id":"fail-1"`) || !strings.Contains(ts.logs.String(), "permission denied") {
+		t.Errorf("logs do not contain the internal error with its request id:\n%s", ts.logs)
+	}
+}
+
+func TestHTTPErrors_CodesMatchSchema(t *testing.T) {
+	codes := []string{codeInternal}
+	for _, entry := range httpErrors {
+		codes = append(codes, entry.code)
+	}
+	for _, code := range codes {
+		doc := fmt.Sprintf(`{"error":{"code":%q,"message":"m","request_id":"r"}}`, code)
+		if err := schemas.Validate(schemas.Error, []byte(doc)); err != nil {
+			t.Errorf("code %s is not in error.schema.json: %v", code, err)
+		}
+	}
+}
+
+// predictBody encodes rows as a predict request, with NaN as null.
+func predictBody(t testing.TB, features []string, rows [][]float64) string {
+	t.Helper()
+	inputs := make([]map[string]any, len(rows))
+	for i, row := range rows {
+		inputs[i] = make(map[string]any, len(features))
+		for j, feature := range features {
+			if math.IsNaN(row[j]) {
+				inputs[i][feature] = nil
+			} else {
+				inputs[i][feature] = row[j]
+			}
+		}
+	}
+	body, err := json.Marshal(map[string]any{"inputs": inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+// readDataset reads Age and 401K Savings of the real dataset, NA as NaN. It skips the test
+// when the dataset is absent.
+func readDataset(t *testing.T) [][]float64 {
+	t.Helper()
+	path := datasetPath(t)
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	records, err := csv.NewReader(file).ReadAll()
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	header := records[0]
+	if strings.Join(header, ",") != "Customer ID,Age,401K Savings,Retire" {
+		t.Fatalf("%s has columns %q, want Customer ID,Age,401K Savings,Retire", path, header)
+	}
+	rows := make([][]float64, 0, len(records)-1)
+	for line, record := range records[1:] {
+		row := make([]float64, 2)
+		for j, cell := range record[1:3] {
+			if cell == "NA" || cell == "" {
+				row[j] = math.NaN()
+				continue
+			}
+			if row[j], err = strconv.ParseFloat(cell, 64); err != nil {
+				t.Fatalf("%s line %d: %v", path, line+2, err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// datasetPath finds ../shared/data/bank_customer_retirement.csv next to the repository root,
+// the directory with go.mod above the test's directory.
+func datasetPath(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	path := filepath.Join(dir, "..", "shared", "data", "bank_customer_retirement.csv")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("real dataset not available at %s: %v", path, err)
+	}
+	return path
+}

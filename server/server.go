@@ -1,0 +1,200 @@
+// Package server is the HTTP model server. At start-up it opens its listener, pulls the one
+// model release that MODEL_REPOSITORY and MODEL_VERSION name, loads it into a classifier and
+// only then reports ready. It serves:
+//
+//	GET  /healthz     200 while the process runs
+//	GET  /readyz      200 once the model is loaded, 503 before that and while shutting down
+//	GET  /v1/model    the loaded release: version, digest, features, metrics
+//	POST /v1/predict  {"inputs":[{"Age":39.2,"Savings":322349.87}]} → predictions
+//
+// A predict request has the shape of the FastAPI service it replaces. Each row must contain
+// every feature that /v1/model lists: a missing value is sent as null, and an absent key is
+// rejected, so that a misspelled feature name is never scored as a missing value. Every error
+// response has the body {"error":{"code","message","request_id"}} described in
+// schemas/error.schema.json, and httpErrors in errors.go maps each code to its status.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Timeouts and limits of the HTTP server. Predictions take microseconds, so these only bound
+// slow or stuck clients.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// Server serves predictions of one model release.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	engine *gin.Engine
+
+	// model is nil until LoadModel succeeds.
+	model atomic.Pointer[model]
+	// stopping is set when shutdown begins, so that /readyz turns 503 while requests drain.
+	stopping atomic.Bool
+}
+
+// New validates cfg, fills in defaults and returns a server that is not ready until
+// LoadModel succeeds. The logger receives access logs, internal errors and lifecycle events.
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger}
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of all routes.
+func (s *Server) Handler() http.Handler {
+	return s.engine
+}
+
+// Run listens on the configured address, then serves until ctx is cancelled, as Serve does.
+// A busy port fails at once, before the model is pulled.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	s, err := New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("starting model server", "config", s.cfg)
+
+	address := s.cfg.address()
+	listener, err := (&net.ListenConfig{}).Listen(ctx, "tcp", address)
+	if err != nil {
+		return fmt.Errorf("listen on %s failed, stop the process that uses port %d or set PORT to a free port: %w: %w",
+			address, s.cfg.Port, err, ErrListen)
+	}
+	return s.Serve(ctx, listener)
+}
+
+// Serve serves HTTP on listener while it pulls and loads the model, so that /healthz answers
+// and /readyz returns 503 during the pull. It returns the pull or load error, after closing
+// the listener, if the model cannot be loaded. Once ctx is cancelled it stops accepting
+// connections, lets in-flight requests finish within ShutdownTimeout and returns nil.
+func (s *Server) Serve(ctx context.Context, listener net.Listener) error {
+	httpServer := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(listener) }()
+	s.logger.Info("listening", "address", listener.Addr().String())
+
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	loaded := make(chan error, 1)
+	go func() { loaded <- s.LoadModel(loadCtx) }()
+
+	for {
+		select {
+		case err := <-loaded:
+			loaded = nil
+			if err != nil && ctx.Err() == nil {
+				if shutdownErr := s.shutdown(ctx, httpServer, served); shutdownErr != nil {
+					s.logger.Warn("shutdown after failed start-up", "error", shutdownErr)
+				}
+				return err
+			}
+		case err := <-served:
+			cancelLoad()
+			if loaded != nil {
+				<-loaded
+			}
+			return fmt.Errorf("serve HTTP on %s: %w", listener.Addr(), err)
+		case <-ctx.Done():
+			cancelLoad()
+			if loaded != nil {
+				<-loaded
+				s.logger.Info("start-up interrupted by shutdown")
+			}
+			return s.shutdown(ctx, httpServer, served)
+		}
+	}
+}
+
+// shutdown stops accepting connections and waits up to ShutdownTimeout for in-flight requests.
+func (s *Server) shutdown(ctx context.Context, httpServer *http.Server, served <-chan error) error {
+	s.stopping.Store(true)
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+
+	// ctx is already cancelled when a signal arrived, so the drain gets its own deadline.
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := httpServer.Shutdown(drainCtx)
+	if shutdownErr != nil {
+		// Close ends the connections that are still active, so Serve returns below.
+		_ = httpServer.Close()
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve HTTP: %w", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("in-flight requests did not finish within SHUTDOWN_TIMEOUT %s and were cut off: %w", s.cfg.ShutdownTimeout, shutdownErr)
+	}
+	s.logger.Info("stopped")
+	return nil
+}
+
+// LoadModel pulls the configured release, loads it into a classifier and marks the server
+// ready. It gives up after PullTimeout. A server keeps the model it loaded first, so a second
+// call only repeats the pull and load to return their error.
+func (s *Server) LoadModel(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.PullTimeout)
+	defer cancel()
+
+	cacheDir := s.cfg.CacheDir
+	if cacheDir == "" {
+		// The pipeline is in memory once loaded, so a cache nobody asked for can go at once.
+		tempDir, err := os.MkdirTemp("", "model-server-cache-")
+		if err != nil {
+			return fmt.Errorf("create a temporary model cache, or set MODEL_CACHE_DIR: %w", err)
+		}
+		defer func() {
+			if err := os.RemoveAll(tempDir); err != nil {
+				s.logger.Warn("remove temporary model cache", "dir", tempDir, "error", err)
+			}
+		}()
+		cacheDir = tempDir
+	}
+
+	ref, err := s.cfg.reference()
+	if err != nil {
+		return fmt.Errorf("MODEL_REPOSITORY %q with MODEL_VERSION %q: %w: %w", s.cfg.Repository, s.cfg.Version, err, ErrInvalidConfig)
+	}
+	s.logger.Info("pulling model", "reference", ref.String())
+	start := time.Now()
+	m, err := loadModel(ctx, ref, s.cfg, cacheDir)
+	if err != nil {
+		return err
+	}
+
+	if s.model.CompareAndSwap(nil, m) {
+		s.logger.Info("model loaded, ready",
+			"reference", m.reference, "version", m.version, "digest", m.digest,
+			"features", m.features, "format", m.format, "duration_ms", time.Since(start).Milliseconds())
+	}
+	return nil
+}
