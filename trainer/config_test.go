@@ -71,7 +71,7 @@ func TestLoadConfig_Rejects(t *testing.T) {
 		{"bad imputation", "", []string{"TRAINER_MODEL_IMPUTATION=mode"}, "model.imputation"},
 		{"bad metric", "", []string{"TRAINER_MODEL_SELECTION_METRIC=f1"}, "model.selection.metric"},
 		{"target is feature", "", []string{"TRAINER_DATA_FEATURES=Age,Retire"}, "data.target"},
-		{"bad gbdt param", "", []string{"TRAINER_MODEL_GBDT_LEARNING_RATE=0"}, "learning_rate"},
+		{"bad gbdt param", "", []string{"TRAINER_MODEL_GBDT_LEARNING_RATE=-1"}, "learning_rate"},
 		{"bad yaml", "model: [\n", nil, "trainer.yaml"},
 	}
 	for _, tt := range tests {

@@ -6,17 +6,21 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
 	"github.com/bankml/retire/classifier/impute"
 )
 
 // realDataPath returns the public Bank Customer Retirement dataset, kept outside the
-// repository in ../shared/data, or skips the test when it is absent.
+// repository in ../shared/data beside the checkout, or skips the test when it is absent.
 func realDataPath(tb testing.TB) string {
 	tb.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	path := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "bank_customer_retirement.csv")
 	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("REQUIRE_INTEGRATION") == "1" {
+			tb.Fatalf("REQUIRE_INTEGRATION=1 but the real dataset is not at %s: %v", path, err)
+		}
 		tb.Skipf("skipping: the real dataset is not at %s (%v)", path, err)
 	}
 	return path
@@ -56,9 +60,15 @@ func TestTrain_RealDataPassesGate(t *testing.T) {
 	}
 }
 
-// TestCrossValidate_RealData checks 5-fold stratified cross-validation on all 500 rows,
-// against what the replaced Python pipeline reached on the same task: 0.926 accuracy and
-// 0.978 ROC AUC for its XGBoost model, 0.940 and 0.988 for a plain logistic regression.
+// cvRepeats is how many times the quality checks repeat 5-fold cross-validation with a new
+// shuffle. One row of 500 moves accuracy by 0.002, and a single 5-fold split of this data
+// moves mean accuracy by about ±0.002, so a single split cannot tell 0.940 from 0.942.
+const cvRepeats = 10
+
+// TestCrossValidate_RealData checks stratified 5-fold cross-validation on all 500 rows,
+// repeated with fold seeds 0 to 9, against what the replaced Python pipeline reached on the
+// same task: 0.926 accuracy and 0.978 ROC AUC for its XGBoost model, 0.940 and 0.988 for a
+// plain logistic regression.
 func TestCrossValidate_RealData(t *testing.T) {
 	d := mustRealData(t)
 	cfg := mustDefaultConfig(t)
@@ -69,6 +79,8 @@ func TestCrossValidate_RealData(t *testing.T) {
 	}
 	defaultSpec := cfg.Model.Spec
 	defaultSpec.Type = selection.Chosen
+	// The replaced pipeline: iterative imputation, then XGBoost with the default.yaml gbdt
+	// hyperparameters, which are the pipeline's.
 	pipelineSpec := cfg.Model.Spec
 	pipelineSpec.Type = classifier.TypeGBDT
 	pipelineSpec.Imputation = impute.Iterative
@@ -83,13 +95,17 @@ func TestCrossValidate_RealData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			scores, err := CrossValidate(d.X, d.Y, d.Features, tt.spec, 5, cfg.Split.Seed)
-			if err != nil {
-				t.Fatal(err)
+			var scores []artifact.Metrics
+			for seed := range int64(cvRepeats) {
+				folds, err := CrossValidate(d.X, d.Y, d.Features, tt.spec, 5, seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scores = append(scores, folds...)
 			}
 			cv := Summarize(scores)
-			t.Logf("%s: accuracy %.4f ± %.4f, ROC AUC %.4f ± %.4f, log loss %.4f ± %.4f",
-				tt.name, cv.AccuracyAvg, cv.AccuracyStd, cv.ROCAUCAvg, cv.ROCAUCStd, cv.LogLossAvg, cv.LogLossStd)
+			t.Logf("%s, %d x 5-fold: accuracy %.4f ± %.4f, ROC AUC %.4f ± %.4f, log loss %.4f ± %.4f",
+				tt.name, cvRepeats, cv.AccuracyAvg, cv.AccuracyStd, cv.ROCAUCAvg, cv.ROCAUCStd, cv.LogLossAvg, cv.LogLossStd)
 			if cv.AccuracyAvg < tt.minAccuracy {
 				t.Errorf("mean accuracy = %.4f, want at least %.3f", cv.AccuracyAvg, tt.minAccuracy)
 			}
