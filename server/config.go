@@ -350,10 +350,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("registry_password", password),
 		slog.String("registry_docker_config", c.DockerConfig),
 		slog.String("model_cache_dir", c.CacheDir),
-		slog.Duration("model_pull_timeout", c.PullTimeout),
+		slog.String("model_pull_timeout", c.PullTimeout.String()),
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
-		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("max_rows", c.MaxRows),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 	)

@@ -149,7 +149,10 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 	case errors.Is(err, artifact.ErrNotFound):
 		summary = fmt.Sprintf("model version %q not found in %s, check MODEL_VERSION and MODEL_REPOSITORY", ref.Version(), location)
 	case errors.Is(err, artifact.ErrRegistryUnreachable):
-		summary = fmt.Sprintf("%s is unreachable, check MODEL_REPOSITORY and that the registry runs, and set REGISTRY_PLAIN_HTTP=true for a registry without TLS", location)
+		summary = fmt.Sprintf("%s is unreachable, check MODEL_REPOSITORY and that the registry runs", location)
+		if !cfg.PlainHTTP {
+			summary += ", and set REGISTRY_PLAIN_HTTP=true for a registry without TLS"
+		}
 	case errors.Is(err, artifact.ErrUnauthorized):
 		summary = fmt.Sprintf("%s rejected the credentials for %s, check REGISTRY_USERNAME and REGISTRY_PASSWORD or the Docker config", location, ref)
 	case errors.Is(err, artifact.ErrWrongArtifactType):

@@ -130,7 +130,12 @@ func (s *Server) Serve(ctx context.Context, listener net.Listener) error {
 				<-loaded
 				s.logger.Info("start-up interrupted by shutdown")
 			}
-			return s.shutdown(ctx, httpServer, served)
+			s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+			if err := s.shutdown(ctx, httpServer, served); err != nil {
+				return err
+			}
+			s.logger.Info("stopped")
+			return nil
 		}
 	}
 }
@@ -138,7 +143,6 @@ func (s *Server) Serve(ctx context.Context, listener net.Listener) error {
 // shutdown stops accepting connections and waits up to ShutdownTimeout for in-flight requests.
 func (s *Server) shutdown(ctx context.Context, httpServer *http.Server, served <-chan error) error {
 	s.stopping.Store(true)
-	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 
 	// ctx is already cancelled when a signal arrived, so the drain gets its own deadline.
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
@@ -154,7 +158,6 @@ func (s *Server) shutdown(ctx context.Context, httpServer *http.Server, served <
 	if shutdownErr != nil {
 		return fmt.Errorf("in-flight requests did not finish within SHUTDOWN_TIMEOUT %s and were cut off: %w", s.cfg.ShutdownTimeout, shutdownErr)
 	}
-	s.logger.Info("stopped")
 	return nil
 }
 
