@@ -19,10 +19,13 @@ import (
 type Booster struct {
 	model model
 
-	// nodes holds the nodes of all trees in the layout used by prediction, and roots the
-	// index of each tree's root in it.
-	nodes []flatNode
-	roots []int32
+	// nodes holds the nodes of all trees in the layout used by prediction, leafValues the
+	// value of each leaf (0 for split nodes), roots the index of each tree's root and depths
+	// the depth of each tree.
+	nodes      []flatNode
+	leafValues []float32
+	roots      []int32
+	depths     []int32
 	// baseMargin is the log-odds of model.baseScore, computed in float32 as XGBoost does.
 	baseMargin float32
 }
@@ -43,37 +46,65 @@ func (b *Booster) NumTrees() int {
 	return len(b.model.trees)
 }
 
-// flatNode is one tree node laid out for prediction. Leaves have left == -1 and carry their
-// value in value; split nodes send a row left when its feature is below value.
+// flatNode is one tree node laid out for prediction. The children of a split node are
+// adjacent, left at left and right at left+1, so the next node is left plus a step of 0 or 1
+// computed without branches. A leaf points to itself with steps of 0, so a walk that has
+// reached a leaf stays there.
 type flatNode struct {
-	value       float32
-	feature     int32
-	left, right int32
-	defaultLeft bool
+	// threshold sends a row left when its feature value is below it.
+	threshold float32
+	feature   int32
+	left      int32
+	// rightStep is 1 for a split node and 0 for a leaf; missingStep is the step for a
+	// missing value: 0 when it goes left.
+	rightStep   uint16
+	missingStep uint16
 }
 
-// compile builds the prediction layout from b.model. The model must be validated first.
+// compile builds the prediction layout from b.model, which must be validated. Each tree is
+// renumbered in breadth-first order so that sibling nodes are adjacent.
 func (b *Booster) compile() {
 	total := 0
 	for i := range b.model.trees {
-		total += len(b.model.trees[i].leftChildren)
+		total += b.model.trees[i].numNodes()
 	}
 	b.nodes = make([]flatNode, 0, total)
+	b.leafValues = make([]float32, 0, total)
 	b.roots = make([]int32, len(b.model.trees))
+	b.depths = make([]int32, len(b.model.trees))
 
+	var queue, depth []int32
 	for i := range b.model.trees {
 		t := &b.model.trees[i]
 		offset := int32(len(b.nodes))
 		b.roots[i] = offset
-		for n := range t.leftChildren {
-			node := flatNode{value: t.splitConditions[n], left: -1, right: -1}
-			if t.leftChildren[n] >= 0 {
-				node.feature = t.splitIndices[n]
-				node.left = offset + t.leftChildren[n]
-				node.right = offset + t.rightChildren[n]
-				node.defaultLeft = t.defaultLeft[n] != 0
+
+		// queue lists the tree's node ids in breadth-first order; a node's position in it is
+		// its index in the flat layout, relative to offset.
+		queue = append(queue[:0], 0)
+		depth = append(depth[:0], 0)
+		for pos := 0; pos < len(queue); pos++ {
+			n := queue[pos]
+			node := flatNode{left: offset + int32(pos)}
+			var value float32
+			if l := t.leftChildren[n]; l >= 0 {
+				node = flatNode{
+					threshold: t.splitConditions[n],
+					feature:   t.splitIndices[n],
+					left:      offset + int32(len(queue)),
+					rightStep: 1,
+				}
+				if t.defaultLeft[n] == 0 {
+					node.missingStep = 1
+				}
+				queue = append(queue, l, t.rightChildren[n])
+				depth = append(depth, depth[pos]+1, depth[pos]+1)
+				b.depths[i] = max(b.depths[i], depth[pos]+1)
+			} else {
+				value = t.splitConditions[n]
 			}
 			b.nodes = append(b.nodes, node)
+			b.leafValues = append(b.leafValues, value)
 		}
 	}
 	b.baseMargin = probToMargin(b.model.baseScore)

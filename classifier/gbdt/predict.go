@@ -54,43 +54,86 @@ func (b *Booster) PredictProbaDense(x []float64, numCols int, out []float64) err
 
 // predictBlock predicts up to predictBlockRows rows. Each row's margin starts at the base
 // margin and adds one leaf value per tree in tree order, in float32, as XGBoost's CPU
-// predictor does.
+// predictor does. The rows walk a tree together, one level at a time, so that the walks of
+// different rows overlap in the processor.
 func (b *Booster) predictBlock(rows [][]float64, out []float64) {
-	var margin [predictBlockRows]float32
-	for i := range rows {
-		margin[i] = b.baseMargin
+	var (
+		values [predictBlockRows * maxBlockFeatures]float32
+		margin [predictBlockRows]float32
+		pos    [predictBlockRows]int32
+	)
+	nf := b.model.numFeature
+	if nf > maxBlockFeatures {
+		b.predictRows(rows, out)
+		return
 	}
-	for _, root := range b.roots {
-		for i, row := range rows {
-			margin[i] += b.leafValue(root, row)
+	n := len(rows)
+	for r, row := range rows {
+		for f := range nf {
+			v := float32(math.NaN())
+			if f < len(row) {
+				v = float32(row[f])
+			}
+			values[f*predictBlockRows+r] = v
+		}
+		margin[r] = b.baseMargin
+	}
+
+	nodes := b.nodes
+	for t, root := range b.roots {
+		for r := range n {
+			pos[r] = root
+		}
+		for range b.depths[t] {
+			for r := range n {
+				node := &nodes[pos[r]]
+				v := values[int(node.feature)*predictBlockRows+r]
+				step := node.rightStep
+				if v < node.threshold {
+					step = 0
+				}
+				if v != v {
+					step = node.missingStep
+				}
+				pos[r] = node.left + int32(step)
+			}
+		}
+		for r := range n {
+			margin[r] += b.leafValues[pos[r]]
 		}
 	}
-	for i := range rows {
-		out[i] = float64(sigmoid(margin[i]))
+	for r := range n {
+		out[r] = float64(sigmoid(margin[r]))
 	}
 }
 
-// leafValue walks one tree from root for row and returns the leaf value it reaches. Feature
-// values are rounded to float32 first, because XGBoost stores its input as float32.
-func (b *Booster) leafValue(root int32, row []float64) float32 {
-	nodes := b.nodes
-	i := root
-	for {
-		n := &nodes[i]
-		if n.left < 0 {
-			return n.value
+// maxBlockFeatures is the largest number of features that predictBlock copies into its
+// float32 block; wider models use predictRows.
+const maxBlockFeatures = 64
+
+// predictRows predicts row by row, reading each feature where a node needs it.
+func (b *Booster) predictRows(rows [][]float64, out []float64) {
+	for r, row := range rows {
+		margin := b.baseMargin
+		for t, root := range b.roots {
+			i := root
+			for range b.depths[t] {
+				node := &b.nodes[i]
+				v := float32(math.NaN())
+				if int(node.feature) < len(row) {
+					v = float32(row[node.feature])
+				}
+				step := node.rightStep
+				if v < node.threshold {
+					step = 0
+				}
+				if v != v {
+					step = node.missingStep
+				}
+				i = node.left + int32(step)
+			}
+			margin += b.leafValues[i]
 		}
-		v := float32(math.NaN())
-		if int(n.feature) < len(row) {
-			v = float32(row[n.feature])
-		}
-		switch {
-		case v < n.value:
-			i = n.left
-		case v != v && n.defaultLeft:
-			i = n.left
-		default:
-			i = n.right
-		}
+		out[r] = float64(sigmoid(margin))
 	}
 }
