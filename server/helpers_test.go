@@ -30,7 +30,7 @@ type testServer struct {
 
 // newTestServer pushes the fixture model to a new in-memory registry and returns a server
 // for it that has not loaded the model yet. configure, if not nil, changes the config first.
-func newTestServer(t *testing.T, configure func(*Config)) *testServer {
+func newTestServer(t testing.TB, configure func(*Config)) *testServer {
 	t.Helper()
 	host := registrytest.NewInMemory(t)
 	model := servertest.PushModel(t, host+"/retire", fixtureVersion)
@@ -56,7 +56,7 @@ func newTestServer(t *testing.T, configure func(*Config)) *testServer {
 }
 
 // newLoadedServer is newTestServer with the model loaded.
-func newLoadedServer(t *testing.T, configure func(*Config)) *testServer {
+func newLoadedServer(t testing.TB, configure func(*Config)) *testServer {
 	t.Helper()
 	ts := newTestServer(t, configure)
 	if err := ts.LoadModel(t.Context()); err != nil {
