@@ -88,7 +88,7 @@ type Config struct {
 	MaxBodyBytes int64 `koanf:"max_body_bytes" validate:"min=0"`
 }
 
-// settingHints says what to set each variable to, for error messages.
+// settingHints maps each variable to the fix for a missing or invalid value.
 var settingHints = map[string]string{
 	"MODEL_REPOSITORY":    "set it to the model's repository, such as registry.example.com/models/retire, or to oci:PATH for an OCI image layout directory",
 	"MODEL_VERSION":       "set it to the version tag to serve, such as 1.2.3, or to a manifest digest sha256:...",
@@ -108,7 +108,7 @@ var settingHints = map[string]string{
 // LoadConfig reads the YAML file at path, when path is not empty, and then the environment
 // variables in environ ("NAME=value" strings, as os.Environ returns them), which override the
 // file. It returns the configuration with defaults filled in, or an error wrapping
-// ErrInvalidConfig that names each bad setting and says how to fix it.
+// ErrInvalidConfig that names each bad setting and how to fix it.
 func LoadConfig(path string, environ []string) (Config, error) {
 	k := koanf.New(".")
 	if path != "" {

@@ -54,8 +54,12 @@ var httpErrors = []struct {
 	{errNotReady, http.StatusServiceUnavailable, "not_ready"},
 }
 
-// codeInternal is the code of every error that is not in httpErrors, sent with status 500.
-const codeInternal = "internal"
+// codeInternal is the code of every error that is not in httpErrors, sent with status 500 and
+// internalErrorMessage in place of the error's own text.
+const (
+	codeInternal         = "internal"
+	internalErrorMessage = "internal server error, report the request_id to the model server's operators"
+)
 
 // httpStatus returns the HTTP status and error code for err.
 func httpStatus(err error) (int, string) {

@@ -21,7 +21,7 @@ func (s *Server) routes() *gin.Engine {
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
 	// No proxy is trusted, so the client IP in access logs is the peer address and a client
-	// cannot forge it with X-Forwarded-For. SetTrustedProxies fails only on a bad address.
+	// cannot forge it with X-Forwarded-For. SetTrustedProxies(nil) cannot fail.
 	_ = engine.SetTrustedProxies(nil)
 
 	engine.Use(s.assignRequestID, s.logAccess, s.recoverPanic)
@@ -47,7 +47,7 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, healthResponse{Status: "ok"})
 }
 
-// readyz reports whether the server can answer predictions.
+// readyz reports whether the server can serve predictions.
 func (s *Server) readyz(c *gin.Context) {
 	if s.stopping.Load() {
 		s.abortWithError(c, newClientError(errNotReady, "shutting down"))
@@ -126,7 +126,8 @@ func (s *Server) routeNotFound(c *gin.Context) {
 		fmt.Sprintf("no route %s %s, the routes are GET /healthz, GET /readyz, GET /v1/model and POST /v1/predict", c.Request.Method, c.Request.URL.Path)))
 }
 
-// methodNotAllowed answers a known path with the wrong method. gin has set the Allow header.
+// methodNotAllowed responds to a known path with the wrong method. gin has set the Allow
+// header before it calls this handler.
 func (s *Server) methodNotAllowed(c *gin.Context) {
 	s.abortWithError(c, newClientError(errMethodNotAllowed,
 		fmt.Sprintf("method %s is not allowed on %s, use %s", c.Request.Method, c.Request.URL.Path, c.Writer.Header().Get("Allow"))))
@@ -156,7 +157,7 @@ func (s *Server) abortWithError(c *gin.Context, err error) {
 		body.Message = clientErr.message
 		body.Details = clientErr.details
 	} else {
-		body.Message = "internal server error, report the request_id to the model server's operators"
+		body.Message = internalErrorMessage
 		s.logger.ErrorContext(c.Request.Context(), "request failed",
 			"request_id", body.RequestID, "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 	}

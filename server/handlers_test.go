@@ -381,7 +381,7 @@ func TestRequestID_EchoedOrGenerated(t *testing.T) {
 func TestAccessLog_OneLinePerRequest(t *testing.T) {
 	ts := newLoadedServer(t, nil)
 	ts.do(t, http.MethodPost, "/v1/predict", "application/json", `{"inputs":[{"Age":40,"Savings":1000},{"Age":50,"Savings":null}]}`,
-		RequestIDHeader, "log-test-1", "Authorization", "Bearer s3cret-token")
+		RequestIDHeader, "log-test-1", "Authorization", "Bearer s3cret-token", "X-Forwarded-For", "203.0.113.9")
 	ts.predict(t, `{"inputs":[{"Age":"x","Savings":1}]}`)
 
 	var requests []map[string]any
@@ -399,6 +399,9 @@ func TestAccessLog_OneLinePerRequest(t *testing.T) {
 	}
 	if first["status"] != float64(200) || first["rows"] != float64(2) {
 		t.Errorf("access log %v, want status 200 and rows 2", first)
+	}
+	if first["client_ip"] != "127.0.0.1" {
+		t.Errorf("access log client_ip %v, want the peer 127.0.0.1, not X-Forwarded-For", first["client_ip"])
 	}
 	if _, ok := first["duration_ms"]; !ok {
 		t.Errorf("access log %v has no duration_ms", first)
@@ -504,6 +507,7 @@ func predictBody(t testing.TB, features []string, rows [][]float64) string {
 func readDataset(t *testing.T) [][]float64 {
 	t.Helper()
 	path := datasetPath(t)
+
 	file, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -513,10 +517,12 @@ func readDataset(t *testing.T) [][]float64 {
 	if err != nil {
 		t.Fatalf("read %s: %v", path, err)
 	}
+
 	header := records[0]
 	if strings.Join(header, ",") != "Customer ID,Age,401K Savings,Retire" {
 		t.Fatalf("%s has columns %q, want Customer ID,Age,401K Savings,Retire", path, header)
 	}
+
 	rows := make([][]float64, 0, len(records)-1)
 	for line, record := range records[1:] {
 		row := make([]float64, 2)

@@ -108,7 +108,7 @@ func (s *Server) recoverPanic(c *gin.Context) {
 		c.Set(errorCodeKey, codeInternal)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, errorResponse{Error: errorBody{
 			Code:      codeInternal,
-			Message:   "internal server error, report the request_id to the model server's operators",
+			Message:   internalErrorMessage,
 			RequestID: c.GetString(requestIDKey),
 		}})
 	}()

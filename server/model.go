@@ -46,8 +46,8 @@ type modelType struct {
 	Format string `json:"format"`
 }
 
-// loadModel pulls ref into cacheDir and loads the release. Its errors say what failed and
-// which setting to check.
+// loadModel pulls ref into cacheDir and loads the release. Its errors name what failed and
+// the setting to check.
 func loadModel(ctx context.Context, ref artifact.Reference, cfg Config, cacheDir string) (*model, error) {
 	release, err := artifact.Pull(ctx, ref, artifact.PullOptions{Remote: cfg.remoteOptions(), CacheDir: cacheDir})
 	if err != nil {
@@ -133,8 +133,8 @@ func featureNames(features []artifact.Feature) ([]string, error) {
 	return names, nil
 }
 
-// describePullError says what a failed pull means for the operator and which setting to
-// check. The artifact error follows, then ErrModelUnavailable.
+// describePullError prefixes a pull error with what it means for the operator and the
+// setting to check. The artifact error follows, then ErrModelUnavailable.
 func describePullError(ref artifact.Reference, cfg Config, err error) error {
 	location := "registry " + ref.Registry + "/" + ref.Repository
 	if ref.IsLayout() {

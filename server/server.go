@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return s.Serve(ctx, listener)
 }
 
-// Serve serves HTTP on listener while it pulls and loads the model, so that /healthz answers
+// Serve serves HTTP on listener while it pulls and loads the model, so that /healthz responds
 // and /readyz returns 503 during the pull. It returns the pull or load error, after closing
 // the listener, if the model cannot be loaded. Once ctx is cancelled it stops accepting
 // connections, lets in-flight requests finish within ShutdownTimeout and returns nil.
@@ -170,7 +170,7 @@ func (s *Server) LoadModel(ctx context.Context) error {
 
 	cacheDir := s.cfg.CacheDir
 	if cacheDir == "" {
-		// The pipeline is in memory once loaded, so a cache nobody asked for can go at once.
+		// The pipeline is in memory once loaded, so a temporary cache is removed right away.
 		tempDir, err := os.MkdirTemp("", "model-server-cache-")
 		if err != nil {
 			return fmt.Errorf("create a temporary model cache, or set MODEL_CACHE_DIR: %w", err)
