@@ -9,30 +9,44 @@ import (
 	"testing"
 )
 
-// sharedPath returns ../shared/<rel> next to the repository root, found by walking up from
-// the package directory to the directory that holds go.mod. It skips the test when the file
-// is absent.
-func sharedPath(tb testing.TB, rel string) string {
-	tb.Helper()
+// sharedDir returns the directory ../shared next to the repository root, found by walking
+// up from the package directory to the directory that holds go.mod, or "" when there is no
+// go.mod above.
+func sharedDir() string {
 	dir, err := os.Getwd()
 	if err != nil {
-		tb.Fatal(err)
+		return ""
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+			return filepath.Join(dir, "..", "shared")
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatal("go.mod not found above the package directory")
+			return ""
 		}
 		dir = parent
 	}
-	path := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("shared file %s is absent, so this test cannot run: %v", path, err)
+}
+
+// sharedPath returns the path of rel under the shared directory and skips the test when
+// the file is absent.
+func sharedPath(tb testing.TB, rel string) string {
+	tb.Helper()
+	path := filepath.Join(sharedDir(), rel)
+	if _, err := os.Stat(path); sharedDir() == "" || err != nil {
+		tb.Skipf("shared file %s is absent, so this test cannot run", path)
 	}
 	return path
+}
+
+// sharedModelPath returns the path of the model written by xgboost 1.7.4, or "" when the
+// shared directory is absent.
+func sharedModelPath() string {
+	if sharedDir() == "" {
+		return ""
+	}
+	return filepath.Join(sharedDir(), "data", "xgboost-1.7.4", "model.json")
 }
 
 // readCSV reads a CSV file with a header line and returns its rows as strings.

@@ -27,8 +27,13 @@ const (
 // booster with objective binary:logistic and numerical splits. Any other input returns an
 // error wrapping ErrInvalidModel or ErrUnsupportedModel.
 func Load(data []byte) (*Booster, error) {
-	if len(data) > MaxModelBytes {
-		return nil, fmt.Errorf("%w: model is %d bytes, more than the limit of %d", ErrInvalidModel, len(data), MaxModelBytes)
+	return load(data, MaxModelBytes)
+}
+
+// load is Load with a size limit in bytes.
+func load(data []byte, maxBytes int) (*Booster, error) {
+	if len(data) > maxBytes {
+		return nil, fmt.Errorf("%w: model is %d bytes, more than the limit of %d", ErrInvalidModel, len(data), maxBytes)
 	}
 
 	var doc jsonDocument
