@@ -162,8 +162,8 @@ func (s *Server) shutdown(ctx context.Context, httpServer *http.Server, served <
 }
 
 // LoadModel pulls the configured release, loads it into a classifier and marks the server
-// ready. It gives up after PullTimeout. A server keeps the model it loaded first, so a second
-// call only repeats the pull and load to return their error.
+// ready. It gives up after PullTimeout. Serve calls it once. A later call pulls and loads
+// again but keeps the first model, because a server serves one release for its lifetime.
 func (s *Server) LoadModel(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.PullTimeout)
 	defer cancel()
