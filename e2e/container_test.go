@@ -3,11 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +110,13 @@ func TestServerImage_ServesPinnedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	listener.Close()
+
 	ctr, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			FromDockerfile: testcontainers.FromDockerfile{
@@ -114,12 +124,14 @@ func TestServerImage_ServesPinnedVersion(t *testing.T) {
 				Dockerfile: "Dockerfile.server",
 				KeepImage:  false,
 			},
-			Env:          map[string]string{"MODEL_REPOSITORY": "oci:/models", "MODEL_VERSION": "0.3.0"},
-			ExposedPorts: []string{"8080/tcp"},
+			Env: map[string]string{"MODEL_REPOSITORY": "oci:/models", "MODEL_VERSION": "0.3.0", "PORT": strconv.Itoa(port)},
+			// Host networking, because the Docker engines of some sandboxes give containers
+			// no bridge address; the server then listens on this machine's loopback.
 			HostConfigModifier: func(hc *dockercontainer.HostConfig) {
+				hc.NetworkMode = "host"
 				hc.Binds = append(hc.Binds, store+":/models:ro")
 			},
-			WaitingFor: wait.ForHTTP("/readyz").WithPort("8080/tcp").WithStartupTimeout(60 * time.Second),
+			WaitingFor: wait.ForLog("model loaded, ready").WithStartupTimeout(60 * time.Second),
 		},
 		Started: true,
 	})
@@ -128,10 +140,7 @@ func TestServerImage_ServesPinnedVersion(t *testing.T) {
 		t.Fatalf("start model-server container: %v", err)
 	}
 
-	endpoint, err := ctr.PortEndpoint(ctx, "8080/tcp", "http")
-	if err != nil {
-		t.Fatal(err)
-	}
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	resp, err := http.Post(endpoint+"/v1/predict", "application/json", strings.NewReader(`{"inputs":[{"Age":60,"Savings":900000},{"Age":null,"Savings":100000}]}`))
 	if err != nil {
 		t.Fatal(err)
