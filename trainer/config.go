@@ -53,7 +53,7 @@ type GateConfig struct {
 
 // ModelConfig chooses and tunes the model.
 type ModelConfig struct {
-	// Type is "logistic", "gbdt" or TypeAuto.
+	// Spec.Type may also be TypeAuto here, which Train replaces by the chosen type.
 	classifier.Spec `koanf:",squash"`
 	Selection       SelectionConfig `koanf:"selection"`
 }

@@ -66,8 +66,8 @@ func TestTrain_RealDataPassesGate(t *testing.T) {
 const cvRepeats = 10
 
 // TestCrossValidate_RealData checks stratified 5-fold cross-validation on all 500 rows,
-// repeated with fold seeds 0 to 9, against what the replaced Python pipeline reached on the
-// same task: 0.926 accuracy and 0.978 ROC AUC for its XGBoost model, 0.940 and 0.988 for a
+// repeated with fold seeds 0 to 9. The thresholds are what the replaced Python pipeline
+// reached: 0.926 accuracy and 0.978 ROC AUC for its XGBoost model, and 0.940 and 0.988 for a
 // plain logistic regression.
 func TestCrossValidate_RealData(t *testing.T) {
 	d := mustRealData(t)

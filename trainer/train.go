@@ -39,7 +39,7 @@ type Result struct {
 	Weights []byte
 }
 
-// Train splits the data, chooses the model type when the config says auto, fits on the
+// Train splits the data, chooses the model type when model.type is auto, fits on the
 // training split and scores on the test split. When test accuracy is below the gate it
 // returns the result together with an error wrapping ErrBelowGate.
 func Train(data *Dataset, cfg Config, run RunInfo) (*Result, error) {
