@@ -1,14 +1,19 @@
 package trainer
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
 	"github.com/bankml/retire/classifier/impute"
+	"github.com/bankml/retire/schemas"
 )
 
 // realDataPath returns the public Bank Customer Retirement dataset, kept outside the
@@ -113,5 +118,104 @@ func TestCrossValidate_RealData(t *testing.T) {
 				t.Errorf("mean ROC AUC = %.4f, want at least %.3f", cv.ROCAUCAvg, tt.minAUC)
 			}
 		})
+	}
+}
+
+func TestImport_SharedXGBoostModel(t *testing.T) {
+	d := mustRealData(t)
+	modelPath := filepath.Join(filepath.Dir(realDataPath(t)), "xgboost-1.7.4", "model.json")
+	weights, err := os.ReadFile(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result, err := Import(d, mustDefaultConfig(t), weights, modelPath, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if result.Pipeline.Type != classifier.TypeGBDT || result.Metadata.Model.Format != classifier.FormatXGBoost {
+		t.Errorf("imported model = %s/%s, want gbdt/xgboost-json", result.Pipeline.Type, result.Metadata.Model.Format)
+	}
+	// The model saw every row in training, so its test accuracy is high.
+	if acc := result.Metadata.Metrics.Accuracy; acc < 0.9 {
+		t.Errorf("test accuracy = %.4f, want at least 0.9", acc)
+	}
+
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := WriteModelDir(dir, result); err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(written, weights) {
+		t.Error("the imported weights file was not written byte for byte")
+	}
+	meta, err := os.ReadFile(filepath.Join(dir, artifact.MetadataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schemas.Validate(schemas.Metadata, meta); err != nil {
+		t.Errorf("metadata.json does not match its schema: %v", err)
+	}
+}
+
+func TestImport_RejectsFeatureMismatch(t *testing.T) {
+	d := mustRealData(t)
+	modelPath := filepath.Join(filepath.Dir(realDataPath(t)), "xgboost-1.7.4", "model.json")
+	weights, err := os.ReadFile(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Features = []string{"Savings", "Age"}
+	_, err = Import(d, mustDefaultConfig(t), weights, modelPath, RunInfo{})
+	if !errors.Is(err, classifier.ErrInvalid) {
+		t.Fatalf("error = %v, want classifier.ErrInvalid", err)
+	}
+	if !strings.Contains(err.Error(), "model.json") {
+		t.Errorf("error %q does not name the model file", err)
+	}
+}
+
+func TestTrain_GBDTMetadataMatchesSchema(t *testing.T) {
+	d := mustRealData(t)
+	cfg := mustDefaultConfig(t)
+	cfg.Model.Type = classifier.TypeGBDT
+	result, err := Train(d, cfg, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := WriteModelDir(dir, result); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir, artifact.MetadataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schemas.Validate(schemas.Metadata, meta); err != nil {
+		t.Errorf("metadata.json does not match its schema: %v", err)
+	}
+	weights, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed artifact.Metadata
+	if err := json.Unmarshal(meta, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := classifier.Load(parsed.Model.Format, weights, parsed.Model.Preprocessing, d.Features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testX, _ := d.Subset(result.TestRows)
+	got, err := loaded.PredictProba(testX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != result.TestProbabilities[i] {
+			t.Fatalf("test row %d: the written model predicts %v, the trained one %v", i, got[i], result.TestProbabilities[i])
+		}
 	}
 }

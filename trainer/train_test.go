@@ -12,6 +12,7 @@ import (
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
+	"github.com/bankml/retire/schemas"
 )
 
 // mustSynthetic returns the default synthetic sample as a dataset.
@@ -147,6 +148,9 @@ func TestRunTrain_WritesModelDir(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(out, artifact.MetadataFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := schemas.Validate(schemas.Metadata, raw); err != nil {
+		t.Errorf("metadata.json does not match its schema: %v", err)
 	}
 	var meta artifact.Metadata
 	if err := json.Unmarshal(raw, &meta); err != nil {
