@@ -11,34 +11,47 @@ import (
 	"github.com/bankml/retire/artifact"
 )
 
-// TrainOptions are the inputs of the train command.
-type TrainOptions struct {
+// Inputs are the files and settings that the train and import commands share.
+type Inputs struct {
 	DataPath   string
 	OutputDir  string
 	ConfigPath string
-	// CVFolds, when 2 or more, adds k-fold cross-validation over all rows of the chosen
-	// model type to the report and the metadata.
-	CVFolds int
 	// Environ is the environment in os.Environ form, read for TRAINER_ overrides.
 	Environ []string
 	Run     RunInfo
+}
+
+// load reads the config and the data.
+func (in Inputs) load(logger *slog.Logger) (Config, *Dataset, error) {
+	cfg, err := LoadConfig(in.ConfigPath, in.Environ)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	data, err := ReadCSVFile(in.DataPath, cfg.Data)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	logger.Info("data loaded", "file", data.File, "sha256", data.SHA256, "rows", len(data.Y),
+		"positives", data.Positives(), "missing_cells", data.MissingCells())
+	return cfg, data, nil
+}
+
+// TrainOptions are the inputs of the train command.
+type TrainOptions struct {
+	Inputs
+	// CVFolds, when 2 or more, adds k-fold cross-validation over all rows of the chosen
+	// model type to the report and the metadata.
+	CVFolds int
 }
 
 // RunTrain loads the config and the data, trains, prints the scores to out and, when the
 // model passes the gate, writes the model directory. A model below the gate is reported
 // and not written, and the returned error wraps ErrBelowGate.
 func RunTrain(opts TrainOptions, out io.Writer, logger *slog.Logger) (*Result, error) {
-	cfg, err := LoadConfig(opts.ConfigPath, opts.Environ)
+	cfg, data, err := opts.load(logger)
 	if err != nil {
 		return nil, err
 	}
-	data, err := ReadCSVFile(opts.DataPath, cfg.Data)
-	if err != nil {
-		return nil, err
-	}
-	logger.Info("data loaded", "file", data.File, "sha256", data.SHA256, "rows", len(data.Y),
-		"positives", data.Positives(), "missing_cells", data.MissingCells())
-
 	result, trainErr := Train(data, cfg, opts.Run)
 	if result == nil {
 		return nil, trainErr
@@ -57,24 +70,16 @@ func RunTrain(opts TrainOptions, out io.Writer, logger *slog.Logger) (*Result, e
 
 // ImportOptions are the inputs of the import command.
 type ImportOptions struct {
+	Inputs
 	// XGBoostPath is an XGBoost JSON model file.
 	XGBoostPath string
-	DataPath    string
-	OutputDir   string
-	ConfigPath  string
-	Environ     []string
-	Run         RunInfo
 }
 
 // RunImport scores an XGBoost JSON model trained elsewhere on the configured test split of
 // the data, prints the scores to out and, when the model passes the gate, writes a model
 // directory with the weights file unchanged.
 func RunImport(opts ImportOptions, out io.Writer, logger *slog.Logger) (*Result, error) {
-	cfg, err := LoadConfig(opts.ConfigPath, opts.Environ)
-	if err != nil {
-		return nil, err
-	}
-	data, err := ReadCSVFile(opts.DataPath, cfg.Data)
+	cfg, data, err := opts.load(logger)
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func TestRunTrain_WritesModelDir(t *testing.T) {
 
 	out := filepath.Join(dir, "model")
 	var report bytes.Buffer
-	_, err = RunTrain(TrainOptions{DataPath: data, OutputDir: out, CVFolds: 3, Environ: []string{"TRAINER_MODEL_TYPE=logistic"}}, &report, slog.New(slog.DiscardHandler))
+	_, err = RunTrain(TrainOptions{Inputs: Inputs{DataPath: data, OutputDir: out, Environ: []string{"TRAINER_MODEL_TYPE=logistic"}}, CVFolds: 3}, &report, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestRunTrain_GateFailureWritesNothing(t *testing.T) {
 	}
 	f.Close()
 	out := filepath.Join(dir, "model")
-	_, err := RunTrain(TrainOptions{DataPath: data, OutputDir: out, Environ: []string{"TRAINER_MODEL_TYPE=logistic", "TRAINER_GATE_MIN_ACCURACY=1"}},
+	_, err := RunTrain(TrainOptions{Inputs: Inputs{DataPath: data, OutputDir: out, Environ: []string{"TRAINER_MODEL_TYPE=logistic", "TRAINER_GATE_MIN_ACCURACY=1"}}},
 		&bytes.Buffer{}, slog.New(slog.DiscardHandler))
 	if !errors.Is(err, ErrBelowGate) {
 		t.Fatalf("error = %v, want ErrBelowGate", err)

@@ -137,12 +137,14 @@ func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) erro
 		return err
 	}
 	_, err = trainer.RunTrain(trainer.TrainOptions{
-		DataPath:   *data,
-		OutputDir:  *output,
-		ConfigPath: *config,
-		CVFolds:    *cv,
-		Environ:    os.Environ(),
-		Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
+		Inputs: trainer.Inputs{
+			DataPath:   *data,
+			OutputDir:  *output,
+			ConfigPath: *config,
+			Environ:    os.Environ(),
+			Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
+		},
+		CVFolds: *cv,
 	}, stdout, logger)
 	return err
 }
@@ -167,12 +169,14 @@ func runImport(args []string, stdout, stderr io.Writer, logger *slog.Logger) err
 		return err
 	}
 	_, err = trainer.RunImport(trainer.ImportOptions{
+		Inputs: trainer.Inputs{
+			DataPath:   *data,
+			OutputDir:  *output,
+			ConfigPath: *config,
+			Environ:    os.Environ(),
+			Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
+		},
 		XGBoostPath: *model,
-		DataPath:    *data,
-		OutputDir:   *output,
-		ConfigPath:  *config,
-		Environ:     os.Environ(),
-		Run:         trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
 	}, stdout, logger)
 	return err
 }
