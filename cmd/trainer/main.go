@@ -112,72 +112,70 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("train", stderr)
-	data := fs.String("data", "", "training CSV `file` (required)")
+// inputFlags defines the flags that train and import share. Its result builds the
+// trainer.Inputs once the flags are parsed.
+func inputFlags(fs *flag.FlagSet, dataUsage string) func() (trainer.Inputs, error) {
+	data := fs.String("data", "", dataUsage)
 	output := fs.String("output", "", "model `directory` to write (required)")
 	config := fs.String("config", "", "YAML config `file` layered over the built-in defaults")
-	cv := fs.Int("cv", 0, "also report stratified k-fold cross-validation with `K` folds (0 = off)")
 	revision := fs.String("revision", sourceRevision(), "source revision recorded in the metadata")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *data == "" || *output == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "trainer train: --data and --output are required and no other arguments are allowed")
-		fs.Usage()
-		return errUsage
-	}
-	if *cv == 1 || *cv < 0 {
-		fmt.Fprintf(stderr, "trainer train: --cv is %d, want 0 (off) or at least 2\n", *cv)
-		return errUsage
-	}
-	// SOURCE_DATE_EPOCH also stamps the metadata, so that a rebuild gives identical files.
-	now, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
-	if err != nil {
-		return err
-	}
-	_, err = trainer.RunTrain(trainer.TrainOptions{
-		Inputs: trainer.Inputs{
+	return func() (trainer.Inputs, error) {
+		if *data == "" || *output == "" || fs.NArg() > 0 {
+			fmt.Fprintf(fs.Output(), "%s: --data and --output are required and no other arguments are allowed\n", fs.Name())
+			fs.Usage()
+			return trainer.Inputs{}, errUsage
+		}
+		// SOURCE_DATE_EPOCH also stamps the metadata, so that a rebuild gives identical files.
+		now, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
+		if err != nil {
+			return trainer.Inputs{}, err
+		}
+		return trainer.Inputs{
 			DataPath:   *data,
 			OutputDir:  *output,
 			ConfigPath: *config,
 			Environ:    os.Environ(),
 			Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
-		},
-		CVFolds: *cv,
-	}, stdout, logger)
+		}, nil
+	}
+}
+
+func runTrain(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("train", stderr)
+	inputs := inputFlags(fs, "training CSV `file` (required)")
+	cv := fs.Int("cv", 0, "also report stratified k-fold cross-validation with `K` folds (0 = off)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	in, err := inputs()
+	if err != nil {
+		return err
+	}
+	if *cv == 1 || *cv < 0 {
+		fmt.Fprintf(stderr, "trainer train: --cv is %d, want 0 (off) or at least 2\n", *cv)
+		return errUsage
+	}
+	_, err = trainer.RunTrain(trainer.TrainOptions{Inputs: in, CVFolds: *cv}, stdout, logger)
 	return err
 }
 
 func runImport(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	fs := newFlagSet("import", stderr)
 	model := fs.String("xgboost", "", "XGBoost JSON model `file` (required)")
-	data := fs.String("data", "", "CSV `file` to score the model on (required)")
-	output := fs.String("output", "", "model `directory` to write (required)")
-	config := fs.String("config", "", "YAML config `file` layered over the built-in defaults")
-	revision := fs.String("revision", sourceRevision(), "source revision recorded in the metadata")
+	inputs := inputFlags(fs, "CSV `file` to score the model on (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *data == "" || *output == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "trainer import: --xgboost, --data and --output are required and no other arguments are allowed")
+	if *model == "" {
+		fmt.Fprintln(stderr, "trainer import: --xgboost is required")
 		fs.Usage()
 		return errUsage
 	}
-	now, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
+	in, err := inputs()
 	if err != nil {
 		return err
 	}
-	_, err = trainer.RunImport(trainer.ImportOptions{
-		Inputs: trainer.Inputs{
-			DataPath:   *data,
-			OutputDir:  *output,
-			ConfigPath: *config,
-			Environ:    os.Environ(),
-			Run:        trainer.RunInfo{Revision: *revision, Repository: os.Getenv("CIRCLE_REPOSITORY_URL"), Now: now},
-		},
-		XGBoostPath: *model,
-	}, stdout, logger)
+	_, err = trainer.RunImport(trainer.ImportOptions{Inputs: in, XGBoostPath: *model}, stdout, logger)
 	return err
 }
 
