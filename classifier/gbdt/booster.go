@@ -19,10 +19,11 @@ import (
 type Booster struct {
 	model model
 
-	// nodes holds the nodes of all trees in the layout used by prediction, leafValues the
-	// value of each leaf (0 for split nodes), roots the index of each tree's root and depths
-	// the depth of each tree.
+	// nodes holds the nodes of all trees in the layout used by prediction, features and
+	// leafValues the feature of each split node and the value of each leaf (0 otherwise),
+	// roots the index of each tree's root and depths the depth of each tree.
 	nodes      []flatNode
+	features   []int32
 	leafValues []float32
 	roots      []int32
 	depths     []int32
@@ -53,8 +54,11 @@ func (b *Booster) NumTrees() int {
 type flatNode struct {
 	// threshold sends a row left when its feature value is below it.
 	threshold float32
-	feature   int32
-	left      int32
+	// blockOffset is where predictBlock finds the node's feature for row 0 of a block: in
+	// the half of the block where missing values read as -Inf when they go left, and as
+	// +Inf when they go right, so that one comparison with threshold decides.
+	blockOffset int32
+	left        int32
 	// rightStep is 1 for a split node and 0 for a leaf; missingStep is the step for a
 	// missing value: 0 when it goes left.
 	rightStep   uint16
@@ -69,6 +73,7 @@ func (b *Booster) compile() {
 		total += b.model.trees[i].numNodes()
 	}
 	b.nodes = make([]flatNode, 0, total)
+	b.features = make([]int32, 0, total)
 	b.leafValues = make([]float32, 0, total)
 	b.roots = make([]int32, len(b.model.trees))
 	b.depths = make([]int32, len(b.model.trees))
@@ -87,15 +92,19 @@ func (b *Booster) compile() {
 			n := queue[pos]
 			node := flatNode{left: offset + int32(pos)}
 			var value float32
+			var feature int32
 			if l := t.leftChildren[n]; l >= 0 {
+				feature = t.splitIndices[n]
 				node = flatNode{
-					threshold: t.splitConditions[n],
-					feature:   t.splitIndices[n],
-					left:      offset + int32(len(queue)),
-					rightStep: 1,
+					threshold:   t.splitConditions[n],
+					blockOffset: feature * predictBlockRows,
+					left:        offset + int32(len(queue)),
+					rightStep:   1,
 				}
 				if t.defaultLeft[n] == 0 {
 					node.missingStep = 1
+				} else {
+					node.blockOffset += missingLeftHalf
 				}
 				queue = append(queue, l, t.rightChildren[n])
 				depth = append(depth, depth[pos]+1, depth[pos]+1)
@@ -104,6 +113,7 @@ func (b *Booster) compile() {
 				value = t.splitConditions[n]
 			}
 			b.nodes = append(b.nodes, node)
+			b.features = append(b.features, feature)
 			b.leafValues = append(b.leafValues, value)
 		}
 	}

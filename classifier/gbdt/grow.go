@@ -32,7 +32,9 @@ type grower struct {
 	batch    []int
 	partials [][]gradSum
 	tasks    []rowTask
+	dests    []blockDest
 	evalSet  []int
+	binned   []binnedNode
 }
 
 // rowTask is a block of rows of one node processed by one goroutine.

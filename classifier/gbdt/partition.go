@@ -2,7 +2,9 @@ package gbdt
 
 // partition reorders the rows of each node in nids, which have just been split, so that the
 // rows going left come first, keeping their order, and hands the two ranges to the children.
-// Blocks of rows are counted, then copied to their place through t.rowsTmp, in parallel.
+// Each block of rows is first split into t.rowsTmp, left rows from the front and right rows
+// from the back of the block's own range, without branches; then the blocks are copied to
+// their final places. Both passes run in parallel.
 func (t *trainer) partition(nids []int) {
 	g := &t.g
 	g.tasks = g.tasks[:0]
@@ -14,24 +16,15 @@ func (t *trainer) partition(nids []int) {
 	}
 
 	parallelFor(t.workers, len(g.tasks), 1, func(begin, end int) {
-		for i := range g.tasks[begin:end] {
-			task := &g.tasks[begin+i]
-			goLeft := t.splitRule(task.node)
-			left := 0
-			for _, r := range t.rows[task.begin:task.end] {
-				if goLeft(r) {
-					left++
-				}
-			}
-			task.left = left
+		for i := begin; i < end; i++ {
+			task := &g.tasks[i]
+			task.left = t.splitBlock(task.node, t.rows[task.begin:task.end], t.rowsTmp[task.begin:task.end])
 		}
 	})
 
-	// Turn the counts into destinations: the k-th task of a node writes its left rows after
-	// those of tasks 0..k-1, and its right rows after all left rows and the right rows of
-	// tasks 0..k-1.
-	type dest struct{ left, right int }
-	dests := make([]dest, len(g.tasks))
+	// The k-th block of a node writes its left rows after those of blocks 0..k-1, and its
+	// right rows after all left rows and the right rows of blocks 0..k-1.
+	g.dests = g.dests[:0]
 	for i := 0; i < len(g.tasks); {
 		nid := g.tasks[i].node
 		n := &g.nodes[nid]
@@ -43,7 +36,7 @@ func (t *trainer) partition(nids []int) {
 		}
 		l, r := n.begin, n.begin+totalLeft
 		for k := i; k < j; k++ {
-			dests[k] = dest{l, r}
+			g.dests = append(g.dests, blockDest{l, r})
 			l += g.tasks[k].left
 			r += g.tasks[k].end - g.tasks[k].begin - g.tasks[k].left
 		}
@@ -56,44 +49,51 @@ func (t *trainer) partition(nids []int) {
 	parallelFor(t.workers, len(g.tasks), 1, func(begin, end int) {
 		for i := begin; i < end; i++ {
 			task := &g.tasks[i]
-			goLeft := t.splitRule(task.node)
-			l, r := dests[i].left, dests[i].right
-			for _, row := range t.rows[task.begin:task.end] {
-				if goLeft(row) {
-					t.rowsTmp[l] = row
-					l++
-				} else {
-					t.rowsTmp[r] = row
-					r++
-				}
+			split := t.rowsTmp[task.begin:task.end]
+			copy(t.rows[g.dests[i].left:], split[:task.left])
+			// Right rows were written from the back, so they come out reversed.
+			right := t.rows[g.dests[i].right : g.dests[i].right+len(split)-task.left]
+			for k := range right {
+				right[k] = split[len(split)-1-k]
 			}
-		}
-	})
-
-	parallelFor(t.workers, len(nids), 1, func(begin, end int) {
-		for _, nid := range nids[begin:end] {
-			n := &g.nodes[nid]
-			copy(t.rows[n.begin:n.end], t.rowsTmp[n.begin:n.end])
 		}
 	})
 }
 
-// splitRule returns whether a row goes to the left child of split node nid, decided on its
-// bin: bins below nLeft go left, and a missing cell follows the default direction.
-func (t *trainer) splitRule(nid int) func(row uint32) bool {
+// blockDest is where a block's left and right rows go in trainer.rows.
+type blockDest struct {
+	left, right int
+}
+
+// splitBlock writes the rows of src that go left under node nid's split to the front of dst
+// in order, and the others to the back of dst in reverse order, and returns the number of
+// left rows. A row goes left when its bin is below nLeft, or when its cell is missing and
+// the split's default direction is left.
+func (t *trainer) splitBlock(nid int, src, dst []uint32) int {
 	s := &t.g.nodes[nid].best
 	col := t.data.columns[s.feature]
-	nLeft := uint16(s.nLeft)
-	missing := uint16(t.data.numBins(s.feature))
+	missing := t.data.numBins(s.feature)
+
+	// goLeft[bin] is 1 when rows of that bin go left, so the loop below has no branch.
+	goLeft := make([]int, missing+1)
+	for b := range s.nLeft {
+		goLeft[b] = 1
+	}
 	if s.defaultLeft {
-		return func(row uint32) bool {
-			b := col[row]
-			return b < nLeft || b == missing
-		}
+		goLeft[missing] = 1
 	}
-	return func(row uint32) bool {
-		return col[row] < nLeft
+
+	lo, hi := 0, len(dst)-1
+	for _, row := range src {
+		step := goLeft[col[row]]
+		// Both slots lie inside dst because lo <= hi until every row is placed; the slot not
+		// advanced past is overwritten later.
+		dst[lo] = row
+		dst[hi] = row
+		lo += step
+		hi -= 1 - step
 	}
+	return lo
 }
 
 // updateMargins adds the tree's leaf value to the margin of every row: through the leaf
@@ -119,32 +119,65 @@ func (t *trainer) updateMargins() {
 		}
 	})
 
-	if t.p.Subsample >= 1 {
-		return
-	}
-	parallelFor(t.workers, t.data.numRows, histBlockRows, func(begin, end int) {
-		for r := begin; r < end; r++ {
-			if !t.sampled[r] {
-				t.margin[r] += g.out.splitConditions[t.binnedLeaf(uint32(r))]
-			}
+	t.buildBinnedTree()
+	unsampled := t.unsampled[:t.numUnsampled]
+	parallelFor(t.workers, len(unsampled), histBlockRows, func(begin, end int) {
+		for _, r := range unsampled[begin:end] {
+			t.margin[r] += g.out.splitConditions[t.binnedLeaf(r)]
 		}
 	})
 }
 
-// binnedLeaf returns the leaf of the current tree that row reaches.
-func (t *trainer) binnedLeaf(row uint32) int {
+// binnedNode is a node of the current tree laid out for walking it on bins. The right child
+// of a split node is left+1, because addNode creates the two children together.
+type binnedNode struct {
+	left    int32
+	feature int32
+	nLeft   uint16
+	missing uint16
+	// missingStep is 0 when missing values go left and 1 when they go right.
+	missingStep int32
+}
+
+// buildBinnedTree lays out the current tree in t.g.binned for binnedLeaf.
+func (t *trainer) buildBinnedTree() {
 	g := &t.g
-	nid := 0
-	for g.nodes[nid].isSplit {
-		s := &g.nodes[nid].best
-		b := t.data.columns[s.feature][row]
-		missing := uint16(t.data.numBins(s.feature))
-		left := b < uint16(s.nLeft) || (b == missing && s.defaultLeft)
-		if left {
-			nid = int(g.out.leftChildren[nid])
-		} else {
-			nid = int(g.out.rightChildren[nid])
+	g.binned = g.binned[:0]
+	for nid := range g.nodes {
+		n := &g.nodes[nid]
+		bn := binnedNode{left: -1}
+		if n.isSplit {
+			bn = binnedNode{
+				left:        g.out.leftChildren[nid],
+				feature:     int32(n.best.feature),
+				nLeft:       uint16(n.best.nLeft),
+				missing:     uint16(t.data.numBins(n.best.feature)),
+				missingStep: 1,
+			}
+			if n.best.defaultLeft {
+				bn.missingStep = 0
+			}
 		}
+		g.binned = append(g.binned, bn)
+	}
+}
+
+// binnedLeaf returns the leaf of the current tree that row reaches.
+func (t *trainer) binnedLeaf(row uint32) int32 {
+	nodes := t.g.binned
+	columns := t.data.columns
+	nid := int32(0)
+	for nodes[nid].left >= 0 {
+		n := &nodes[nid]
+		b := columns[n.feature][row]
+		step := int32(1)
+		if b < n.nLeft {
+			step = 0
+		}
+		if b == n.missing {
+			step = n.missingStep
+		}
+		nid = n.left + step
 	}
 	return nid
 }

@@ -20,9 +20,10 @@ const predictChunkRows = 4096
 func (b *Booster) PredictProba(x [][]float64, out []float64) {
 	n := min(len(x), len(out))
 	parallelFor(numWorkers(0), n, predictChunkRows, func(begin, end int) {
+		s := new(blockScratch)
 		for i := begin; i < end; i += predictBlockRows {
 			j := min(i+predictBlockRows, end)
-			b.predictBlock(x[i:j], out[i:j])
+			b.predictBlock(s, x[i:j], out[i:j])
 		}
 	})
 }
@@ -41,12 +42,13 @@ func (b *Booster) PredictProbaDense(x []float64, numCols int, out []float64) err
 
 	parallelFor(numWorkers(0), rows, predictChunkRows, func(begin, end int) {
 		var block [predictBlockRows][]float64
+		s := new(blockScratch)
 		for i := begin; i < end; i += predictBlockRows {
 			j := min(i+predictBlockRows, end)
 			for r := i; r < j; r++ {
 				block[r-i] = x[r*numCols : (r+1)*numCols]
 			}
-			b.predictBlock(block[:j-i], out[i:j])
+			b.predictBlock(s, block[:j-i], out[i:j])
 		}
 	})
 	return nil
@@ -56,17 +58,18 @@ func (b *Booster) PredictProbaDense(x []float64, numCols int, out []float64) err
 // margin and adds one leaf value per tree in tree order, in float32, as XGBoost's CPU
 // predictor does. The rows walk a tree together, one level at a time, so that the walks of
 // different rows overlap in the processor.
-func (b *Booster) predictBlock(rows [][]float64, out []float64) {
-	var (
-		values [predictBlockRows * maxBlockFeatures]float32
-		margin [predictBlockRows]float32
-		pos    [predictBlockRows]int32
-	)
+func (b *Booster) predictBlock(s *blockScratch, rows [][]float64, out []float64) {
 	nf := b.model.numFeature
 	if nf > maxBlockFeatures {
 		b.predictRows(rows, out)
 		return
 	}
+
+	// values holds the block's features as float32, column by column, twice: missing values
+	// read as +Inf in the first half, for nodes that send them right, and as -Inf in the
+	// second half, for nodes that send them left. Thresholds are finite, so v < threshold
+	// then follows the default direction for missing values and is exact for the others.
+	values, margin, pos := &s.values, &s.margin, &s.pos
 	n := len(rows)
 	for r, row := range rows {
 		for f := range nf {
@@ -74,7 +77,12 @@ func (b *Booster) predictBlock(rows [][]float64, out []float64) {
 			if f < len(row) {
 				v = float32(row[f])
 			}
-			values[f*predictBlockRows+r] = v
+			right, left := v, v
+			if v != v {
+				right, left = float32(math.Inf(1)), float32(math.Inf(-1))
+			}
+			values[f*predictBlockRows+r] = right
+			values[missingLeftHalf+f*predictBlockRows+r] = left
 		}
 		margin[r] = b.baseMargin
 	}
@@ -87,13 +95,9 @@ func (b *Booster) predictBlock(rows [][]float64, out []float64) {
 		for range b.depths[t] {
 			for r := range n {
 				node := &nodes[pos[r]]
-				v := values[int(node.feature)*predictBlockRows+r]
 				step := node.rightStep
-				if v < node.threshold {
+				if values[int(node.blockOffset)+r] < node.threshold {
 					step = 0
-				}
-				if v != v {
-					step = node.missingStep
 				}
 				pos[r] = node.left + int32(step)
 			}
@@ -107,9 +111,20 @@ func (b *Booster) predictBlock(rows [][]float64, out []float64) {
 	}
 }
 
+// blockScratch is the working memory of predictBlock, kept by the caller across blocks so
+// that it is not cleared for every block.
+type blockScratch struct {
+	values [2 * predictBlockRows * maxBlockFeatures]float32
+	margin [predictBlockRows]float32
+	pos    [predictBlockRows]int32
+}
+
 // maxBlockFeatures is the largest number of features that predictBlock copies into its
 // float32 block; wider models use predictRows.
 const maxBlockFeatures = 64
+
+// missingLeftHalf is the offset of the second half of predictBlock's values.
+const missingLeftHalf = predictBlockRows * maxBlockFeatures
 
 // predictRows predicts row by row, reading each feature where a node needs it.
 func (b *Booster) predictRows(rows [][]float64, out []float64) {
@@ -120,8 +135,8 @@ func (b *Booster) predictRows(rows [][]float64, out []float64) {
 			for range b.depths[t] {
 				node := &b.nodes[i]
 				v := float32(math.NaN())
-				if int(node.feature) < len(row) {
-					v = float32(row[node.feature])
+				if f := b.features[i]; int(f) < len(row) {
+					v = float32(row[f])
 				}
 				step := node.rightStep
 				if v < node.threshold {

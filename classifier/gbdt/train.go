@@ -132,9 +132,17 @@ type trainer struct {
 	sampled []bool
 
 	// rows lists the sampled rows; each node of the current tree owns a contiguous range of
-	// it. rowsTmp is scratch space of the same size for partitioning.
-	rows    []uint32
-	rowsTmp []uint32
+	// it. rowsTmp is scratch space of the same size for partitioning. unsampled lists the
+	// numUnsampled rows left out of the current tree.
+	rows         []uint32
+	rowsTmp      []uint32
+	unsampled    []uint32
+	numUnsampled int
+
+	// classWeights are the weights of label 0 and label 1: 1 and scale_pos_weight.
+	classWeights [2]float32
+	// labelIndex is the label of each row as an index into classWeights.
+	labelIndex []uint8
 
 	// chunkCounts and chunkSums are per-chunk results of the gradient pass.
 	chunkCounts []int
@@ -165,12 +173,21 @@ func newTrainer(p Params, d *binnedData, labels []float32, workers int) *trainer
 		sampled:    make([]bool, n),
 		rows:       make([]uint32, n),
 		rowsTmp:    make([]uint32, n),
+		unsampled:  make([]uint32, n),
+		labelIndex: make([]uint8, n),
 		histOffset: make([]int, len(d.cuts)),
 		rng:        rand.New(rand.NewPCG(uint64(p.Seed), 0x6762647473656564)),
 	}
 	chunks := (n + histBlockRows - 1) / histBlockRows
 	t.chunkCounts = make([]int, chunks)
 	t.chunkSums = make([]gradSum, chunks)
+
+	t.classWeights = [2]float32{1, float32(p.ScalePosWeight)}
+	for i, y := range labels {
+		if y == 1 {
+			t.labelIndex[i] = 1
+		}
+	}
 
 	base := probToMargin(float32(p.BaseScore))
 	for i := range t.margin {
@@ -180,24 +197,24 @@ func newTrainer(p Params, d *binnedData, labels []float32, workers int) *trainer
 }
 
 // computeGradients samples the rows of tree iter, computes the gradient pair of each
-// sampled row from its margin, and lists the sampled rows in t.rows. It returns the number
-// of sampled rows and the sum of their gradient pairs.
+// sampled row from its margin, and lists the sampled rows in t.rows and the others in
+// t.unsampled. It returns the number of sampled rows and the sum of their gradient pairs.
 func (t *trainer) computeGradients(iter int) (int, gradSum) {
 	n := t.data.numRows
 	subsample := t.p.Subsample
-	spw := float32(t.p.ScalePosWeight)
 	seed := rowSeed(t.p.Seed, iter)
 
 	parallelFor(t.workers, n, histBlockRows, func(begin, end int) {
-		k := begin
+		k, u := begin, begin
 		var sum gradSum
 		for r := begin; r < end; r++ {
-			keep := subsample >= 1 || uniform(seed, uint64(r)) < subsample
-			t.sampled[r] = keep
-			if !keep {
+			if subsample < 1 && uniform(seed, uint64(r)) >= subsample {
+				t.unsampled[u] = uint32(r)
+				u++
 				continue
 			}
-			gp := logisticGradient(t.margin[r], t.labels[r], spw)
+			label := t.labelIndex[r]
+			gp := logisticGradient(t.margin[r], float32(label), t.classWeights[label])
 			t.grad[r] = gp
 			sum.g += float64(gp.g)
 			sum.h += float64(gp.h)
@@ -210,27 +227,32 @@ func (t *trainer) computeGradients(iter int) (int, gradSum) {
 	})
 
 	count := 0
+	t.numUnsampled = 0
 	var total gradSum
 	for c := range t.chunkCounts {
 		begin := c * histBlockRows
-		copy(t.rows[count:], t.rows[begin:begin+t.chunkCounts[c]])
-		count += t.chunkCounts[c]
+		kept := t.chunkCounts[c]
+		copy(t.rows[count:], t.rows[begin:begin+kept])
+		count += kept
+		left := min(begin+histBlockRows, n) - begin - kept
+		copy(t.unsampled[t.numUnsampled:], t.unsampled[begin:begin+left])
+		t.numUnsampled += left
 		total.add(t.chunkSums[c])
 	}
 	return count, total
 }
 
-// logisticGradient returns XGBoost's gradient pair of the log loss at margin for label y:
-// p - y and max(p(1-p), 1e-16), both scaled by scale_pos_weight for positive rows.
-func logisticGradient(margin, y, scalePosWeight float32) gradPair {
+// logisticGradient returns XGBoost's gradient pair of the log loss at margin for label y
+// and row weight w (1, or scale_pos_weight for positive rows): (p - y) w and
+// max(p(1-p), 1e-16) w.
+func logisticGradient(margin, y, w float32) gradPair {
 	p := sigmoid(margin)
 	g := p - y
-	h := max(p*(1-p), 1e-16)
-	if y == 1 {
-		g *= scalePosWeight
-		h *= scalePosWeight
+	h := p * (1 - p)
+	if h < 1e-16 {
+		h = 1e-16
 	}
-	return gradPair{g, h}
+	return gradPair{g * w, h * w}
 }
 
 // sampleFeatures draws the features of one tree (colsample_bytree) and lays out the node
