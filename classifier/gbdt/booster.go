@@ -27,6 +27,13 @@ type Booster struct {
 	leafValues []float32
 	roots      []int32
 	depths     []int32
+
+	// complete locates each tree in the complete layout of predictBlock, whose split slots
+	// are in completeThresholds and completeOffsets and leaf slots in completeLeaves.
+	complete           []completeTree
+	completeThresholds []float32
+	completeOffsets    []int32
+	completeLeaves     []float32
 	// baseMargin is the log-odds of model.baseScore, computed in float32 as XGBoost does.
 	baseMargin float32
 }
@@ -117,7 +124,68 @@ func (b *Booster) compile() {
 			b.leafValues = append(b.leafValues, value)
 		}
 	}
+	b.buildComplete()
 	b.baseMargin = probToMargin(b.model.baseScore)
+}
+
+// maxCompleteDepth is the deepest tree that gets a complete layout: 2^8-1 split slots and
+// 2^8 leaf slots. Deeper trees are walked in the flat layout.
+const maxCompleteDepth = 8
+
+// completeTree locates a tree in the complete layout, or has depth -1 when the tree is
+// too deep for it.
+type completeTree struct {
+	depth     int32
+	splitBase int32
+	leafBase  int32
+}
+
+// buildComplete lays out every tree of depth <= maxCompleteDepth as a complete binary tree
+// of its depth, with the children of slot p at 2p+1 and 2p+2, so a walk needs no child
+// pointers. A leaf above the last level continues as slots whose threshold is NaN, which
+// every value fails, so the walk goes right down to a copy of the leaf value.
+func (b *Booster) buildComplete() {
+	b.complete = make([]completeTree, len(b.roots))
+	b.completeThresholds = b.completeThresholds[:0]
+	b.completeOffsets = b.completeOffsets[:0]
+	b.completeLeaves = b.completeLeaves[:0]
+	nan := float32(math.NaN())
+	for t, root := range b.roots {
+		d := b.depths[t]
+		if d > maxCompleteDepth {
+			b.complete[t] = completeTree{depth: -1}
+			continue
+		}
+		ct := completeTree{depth: d, splitBase: int32(len(b.completeThresholds)), leafBase: int32(len(b.completeLeaves))}
+		b.complete[t] = ct
+		splits := 1<<d - 1
+		for range splits {
+			b.completeThresholds = append(b.completeThresholds, nan)
+			b.completeOffsets = append(b.completeOffsets, 0)
+		}
+		for range 1 << d {
+			b.completeLeaves = append(b.completeLeaves, 0)
+		}
+		b.placeComplete(ct, root, 0, int32(splits))
+	}
+}
+
+// placeComplete writes flat node n at slot p of the complete tree ct with splits split
+// slots.
+func (b *Booster) placeComplete(ct completeTree, n, p, splits int32) {
+	if p >= splits {
+		b.completeLeaves[ct.leafBase+p-splits] = b.leafValues[n]
+		return
+	}
+	node := &b.nodes[n]
+	if node.rightStep == 0 {
+		b.placeComplete(ct, n, 2*p+2, splits)
+		return
+	}
+	b.completeThresholds[ct.splitBase+p] = node.threshold
+	b.completeOffsets[ct.splitBase+p] = node.blockOffset
+	b.placeComplete(ct, node.left, 2*p+1, splits)
+	b.placeComplete(ct, node.left+1, 2*p+2, splits)
 }
 
 // probToMargin is XGBoost's ProbToMargin for logistic loss, -log(1/p - 1) in float32.

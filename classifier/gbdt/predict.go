@@ -89,6 +89,10 @@ func (b *Booster) predictBlock(s *blockScratch, rows [][]float64, out []float64)
 
 	nodes := b.nodes
 	for t, root := range b.roots {
+		if ct := b.complete[t]; ct.depth >= 0 {
+			b.walkComplete(ct, values, pos, margin, n)
+			continue
+		}
 		for r := range n {
 			pos[r] = root
 		}
@@ -108,6 +112,44 @@ func (b *Booster) predictBlock(s *blockScratch, rows [][]float64, out []float64)
 	}
 	for r := range n {
 		out[r] = float64(sigmoid(margin[r]))
+	}
+}
+
+// walkComplete adds the leaf value of tree ct to the margin of each of the n rows of the
+// block. The first level needs no positions because every row starts at the root.
+func (b *Booster) walkComplete(ct completeTree, values *[2 * predictBlockRows * maxBlockFeatures]float32, pos *[predictBlockRows]int32, margin *[predictBlockRows]float32, n int) {
+	thresholds := b.completeThresholds[ct.splitBase:]
+	offsets := b.completeOffsets[ct.splitBase:]
+	if ct.depth == 0 {
+		for r := range n {
+			margin[r] += b.completeLeaves[ct.leafBase]
+		}
+		return
+	}
+
+	rootOffset, rootThreshold := int(offsets[0]), thresholds[0]
+	for r := range n {
+		next := int32(2)
+		if values[rootOffset+r] < rootThreshold {
+			next = 1
+		}
+		pos[r] = next
+	}
+	for range ct.depth - 1 {
+		for r := range n {
+			p := pos[r]
+			next := 2*p + 2
+			if values[int(offsets[p])+r] < thresholds[p] {
+				next = 2*p + 1
+			}
+			pos[r] = next
+		}
+	}
+
+	leaves := b.completeLeaves[ct.leafBase:]
+	splits := int32(1)<<ct.depth - 1
+	for r := range n {
+		margin[r] += leaves[pos[r]-splits]
 	}
 }
 

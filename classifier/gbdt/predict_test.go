@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -64,23 +65,47 @@ func wideData(n, nf int, seed uint64) (x [][]float64, y []float64, names []strin
 }
 
 func TestPredictProba_MatchesReference(t *testing.T) {
-	// 3 features use the block path; 70 features use the row-by-row path.
-	for _, nf := range []int{3, maxBlockFeatures + 6} {
-		x, y, names := wideData(3000, nf, uint64(nf))
-		p := DefaultParams()
-		p.NEstimators = 20
-		p.ColsampleByTree = 0.5
-		b := mustTrain(t, x, y, names, p)
+	deep := DefaultParams()
+	deep.NEstimators = 5
+	deep.GrowPolicy = GrowLossguide
+	deep.MaxDepth = 0
+	deep.MaxLeaves = 200
+	deep.MinChildWeight = 0.1
+	shallow := DefaultParams()
+	shallow.NEstimators = 20
+	shallow.ColsampleByTree = 0.5
 
-		// Rows that end early treat the absent features as missing; extra values are ignored.
-		x = append(x, []float64{}, x[0][:1], append(append([]float64(nil), x[1]...), 5, 6))
-		got := make([]float64, len(x))
-		b.PredictProba(x, got)
-		for i, row := range x {
-			if want := referenceProba(b, row); got[i] != want {
-				t.Errorf("%d features, row %d: %v, reference %v", nf, i, got[i], want)
+	tests := []struct {
+		name string
+		nf   int
+		p    Params
+		// wantDeep requires a tree deeper than maxCompleteDepth, so that the flat layout
+		// is exercised.
+		wantDeep bool
+	}{
+		{"complete layout", 3, shallow, false},
+		{"flat layout", 3, deep, true},
+		{"row by row", maxBlockFeatures + 6, shallow, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x, y, names := wideData(3000, tc.nf, uint64(tc.nf))
+			b := mustTrain(t, x, y, names, tc.p)
+			if tc.wantDeep && !slices.ContainsFunc(b.complete, func(c completeTree) bool { return c.depth < 0 }) {
+				t.Fatalf("no tree deeper than %d; depths %v", maxCompleteDepth, b.depths)
 			}
-		}
+
+			// Rows that end early treat the absent features as missing; extra values are
+			// ignored.
+			x = append(x, []float64{}, x[0][:1], append(append([]float64(nil), x[1]...), 5, 6))
+			got := make([]float64, len(x))
+			b.PredictProba(x, got)
+			for i, row := range x {
+				if want := referenceProba(b, row); got[i] != want {
+					t.Errorf("row %d: %v, reference %v", i, got[i], want)
+				}
+			}
+		})
 	}
 }
 
