@@ -3,7 +3,7 @@
 
 Usage: gbdt_bench_xgb.py DATA_DIR NTHREAD
 
-DATA_DIR holds x.f64 and y.f64 written by `gbdtbench gen`. The first 80% of the rows train an
+DATA_DIR contains x.f64 and y.f64 written by `gbdtbench gen`. The first 80% of the rows train an
 XGBClassifier (tree_method hist) with the retirement pipeline's hyperparameters, the other
 20% give the test AUC, and inplace_predict is timed on all rows.
 """

@@ -65,7 +65,8 @@ func binData(columns [][]float32, maxBin, workers int) *binnedData {
 }
 
 // cutMargin is the float32 constant 1e-5f that XGBoost adds to the distance of its outer
-// sentinels; XGBoost computes them in float64 (C's fabs) before rounding to float32.
+// sentinels. XGBoost computes the sentinels in float64 (C's fabs) and then rounds them to
+// float32.
 const cutMargin = float64(float32(1e-5))
 
 // sketchFactor is XGBoost's WQSketch::kFactor: the sketch first keeps maxBin*sketchFactor
@@ -76,9 +77,9 @@ const sketchFactor = 8
 // xgboost 1.7's HistogramCuts for tree_method hist. XGBoost summarizes the values with a
 // weighted quantile sketch, prunes the summary to maxBin*8 and then maxBin+1 entries, and
 // takes entries 1 to maxBin-1 as cuts. Here the summary starts exact, from all sorted
-// values; XGBoost's sketch is exact too while a column has no more than a few hundred values
-// (for example 514 with the default max_bin), so on such data the cuts are XGBoost's. On
-// larger data XGBoost's sketch is approximate and the cuts differ slightly.
+// values. XGBoost's sketch is exact too while a column has at most a few hundred values (514
+// with the default max_bin), so on such data the cuts are XGBoost's. On larger data
+// XGBoost's sketch is approximate and the cuts differ slightly.
 func cutPoints(column []float32, maxBin int) (cuts []float32, minValue float32) {
 	values := make([]float32, 0, len(column))
 	for _, v := range column {

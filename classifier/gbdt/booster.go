@@ -19,9 +19,9 @@ import (
 type Booster struct {
 	model model
 
-	// nodes holds the nodes of all trees in the layout used by prediction, features and
-	// leafValues the feature of each split node and the value of each leaf (0 otherwise),
-	// roots the index of each tree's root and depths the depth of each tree.
+	// nodes contains the nodes of all trees in the flat layout used by prediction. For each
+	// node, features has the feature of a split and leafValues the value of a leaf (0 for
+	// the other kind). roots has the index of each tree's root and depths its depth.
 	nodes      []flatNode
 	features   []int32
 	leafValues []float32
@@ -61,9 +61,9 @@ func (b *Booster) NumTrees() int {
 type flatNode struct {
 	// threshold sends a row left when its feature value is below it.
 	threshold float32
-	// blockOffset is where predictBlock finds the node's feature for row 0 of a block: in
-	// the half of the block where missing values read as -Inf when they go left, and as
-	// +Inf when they go right, so that one comparison with threshold decides.
+	// blockOffset is the index of the node's feature for row 0 in predictBlock's values.
+	// It points into the half where missing values read as -Inf when the node sends them
+	// left, or as +Inf when it sends them right, so one comparison with threshold decides.
 	blockOffset int32
 	left        int32
 	// rightStep is 1 for a split node and 0 for a leaf; missingStep is the step for a

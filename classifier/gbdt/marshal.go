@@ -75,6 +75,7 @@ func (w *jsonWriter) tree(t *tree, id int) {
 	w.bytes(t.defaultLeft)
 	w.raw(`,"id":`)
 	w.buf = strconv.AppendInt(w.buf, int64(id), 10)
+
 	w.raw(`,"left_children":`)
 	w.ints(t.leftChildren)
 	w.raw(`,"loss_changes":`)
@@ -91,6 +92,7 @@ func (w *jsonWriter) tree(t *tree, id int) {
 	w.bytes(t.splitType)
 	w.raw(`,"sum_hessian":`)
 	w.floats(t.sumHessian)
+
 	w.raw(`,"tree_param":{"num_deleted":`)
 	w.intStr(t.numDeleted)
 	w.raw(`,"num_feature":`)

@@ -48,8 +48,8 @@ type tree struct {
 	sizeLeafVector int
 }
 
-// rootParent is what XGBoost writes as the parent of a root node: -1 with the left-child flag
-// bit cleared.
+// rootParent is the parent index XGBoost writes for a root node: -1 with the left-child
+// flag bit cleared.
 const rootParent = 0x7fffffff
 
 // numNodes returns the number of nodes of t.

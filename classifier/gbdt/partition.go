@@ -2,9 +2,9 @@ package gbdt
 
 // partition reorders the rows of each node in nids, which have just been split, so that the
 // rows going left come first, keeping their order, and hands the two ranges to the children.
-// Each block of rows is first split into t.rowsTmp, left rows from the front and right rows
-// from the back of the block's own range, without branches; then the blocks are copied to
-// their final places. Both passes run in parallel.
+// Each block of rows is first split into its own range of t.rowsTmp without branches, left
+// rows from the front and right rows from the back. Then the blocks are copied to their
+// final places. Both passes run in parallel.
 func (t *trainer) partition(nids []int) {
 	g := &t.g
 	g.tasks = g.tasks[:0]
@@ -60,7 +60,8 @@ func (t *trainer) partition(nids []int) {
 	})
 }
 
-// blockDest is where a block's left and right rows go in trainer.rows.
+// blockDest is the pair of positions in trainer.rows that a block's left and right rows are
+// copied to.
 type blockDest struct {
 	left, right int
 }

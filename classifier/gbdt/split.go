@@ -120,9 +120,9 @@ func (s *split) update(c split) {
 }
 
 // bestSplit scans the histogram of one node for feature f and returns the best split.
-// It first moves the bins left to right with missing values going right; when the node has
-// missing values of f it also moves right to left with missing values going left, as
-// XGBoost's hist evaluator does.
+// It first moves through the bins left to right with missing values going right. When the
+// node has missing values of f, it also moves right to left with missing values going left,
+// as XGBoost's hist evaluator does.
 func (p *treeParams) bestSplit(hist []gradSum, d *binnedData, f int, parent gradSum, rootGain float32) split {
 	nb := d.numBins(f)
 	var best split
