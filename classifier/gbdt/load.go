@@ -171,18 +171,26 @@ func (m *model) readLearnerParams(l *jsonLearner) error {
 	}
 	m.baseScore = float32(baseScore)
 
+	// Models saved before xgboost 1.7 may lack the optional fields, which then take
+	// XGBoost's defaults.
 	fields := []struct {
 		name     string
 		text     string
 		dst      *int
 		min, max int
+		optional bool
+		def      int
 	}{
-		{"boost_from_average", p.BoostFromAverage, &m.boostFromAverage, 0, 1},
-		{"num_class", p.NumClass, &m.numClass, 0, 1},
-		{"num_feature", p.NumFeature, &m.numFeature, 1, MaxFeatures},
-		{"num_target", p.NumTarget, &m.numTarget, 1, 1},
+		{"boost_from_average", p.BoostFromAverage, &m.boostFromAverage, 0, 1, true, 1},
+		{"num_class", p.NumClass, &m.numClass, 0, 1, false, 0},
+		{"num_feature", p.NumFeature, &m.numFeature, 1, MaxFeatures, false, 0},
+		{"num_target", p.NumTarget, &m.numTarget, 1, 1, true, 1},
 	}
 	for _, f := range fields {
+		if f.text == "" && f.optional {
+			*f.dst = f.def
+			continue
+		}
 		if *f.dst, err = parseIntParam("learner_model_param."+f.name, f.text, f.min, f.max); err != nil {
 			return err
 		}
