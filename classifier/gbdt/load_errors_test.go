@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -248,5 +249,49 @@ func TestLoadWithFeatures_RejectsOtherFeatures(t *testing.T) {
 	}
 	if _, err := LoadWithFeatures(valid, []string{"Age", "Savings"}); err != nil {
 		t.Errorf("LoadWithFeatures with the right names = %v", err)
+	}
+}
+
+func TestJSONWriter_FloatFormat(t *testing.T) {
+	tests := []struct {
+		in   float32
+		want string
+	}{
+		{0.045422357, "4.5422357E-2"},
+		{199.28586, "1.9928586E2"},
+		{1, "1E0"},
+		{0, "0E0"},
+		{float32(math.Copysign(0, -1)), "-0E0"},
+		{576927.94, "5.7692794E5"},
+		{1e-40, "1E-40"},
+		{math.MaxFloat32, "3.4028235E38"},
+		{float32(math.Inf(-1)), "-Infinity"},
+	}
+	for _, tc := range tests {
+		var w jsonWriter
+		w.float(tc.in)
+		if string(w.buf) != tc.want {
+			t.Errorf("float(%v) = %s, want %s", tc.in, w.buf, tc.want)
+		}
+	}
+}
+
+func TestMarshalJSON_EscapesFeatureNames(t *testing.T) {
+	x, y := syntheticData(200, 16)
+	names := []string{"age \"years\"", "savings\\usd\t\x01é"}
+	p := DefaultParams()
+	p.NEstimators = 2
+	b := mustTrain(t, x, y, names, p)
+
+	data := mustMarshal(t, b)
+	if !json.Valid(data) {
+		t.Fatalf("MarshalJSON wrote invalid JSON: %s", data[:200])
+	}
+	loaded, err := LoadWithFeatures(data, names)
+	if err != nil {
+		t.Fatalf("LoadWithFeatures() = %v", err)
+	}
+	if got := loaded.FeatureNames(); got[0] != names[0] || got[1] != names[1] {
+		t.Errorf("feature names %q after the round trip, want %q", got, names)
 	}
 }

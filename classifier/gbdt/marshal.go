@@ -1,8 +1,10 @@
 package gbdt
 
 import (
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -166,6 +168,16 @@ func (w *jsonWriter) strings(vs []string) {
 // scientific notation with an upper-case E and no plus sign or leading zeros in the exponent,
 // for example 4.5422357E-2, 1E0 and -0E0.
 func (w *jsonWriter) float(f float32) {
+	// Neither Load nor Train produces these, and JSON has no spelling for them; the
+	// branch keeps the writer total.
+	switch {
+	case math.IsNaN(float64(f)):
+		w.raw("NaN")
+		return
+	case math.IsInf(float64(f), 0):
+		w.raw(strings.Replace(strconv.FormatFloat(float64(f), 'g', -1, 32), "Inf", "Infinity", 1))
+		return
+	}
 	start := len(w.buf)
 	w.buf = strconv.AppendFloat(w.buf, float64(f), 'E', -1, 32)
 
