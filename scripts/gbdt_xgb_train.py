@@ -4,7 +4,7 @@
 Usage: gbdt_xgb_train.py TRAIN_CSV PARAMS_JSON MODEL_OUT [PREDICT_CSV]
 
 TRAIN_CSV has a header whose last column is the 0/1 label and whose other columns are the
-features. An empty cell, NA or nan is a missing value. PARAMS_JSON holds the hyperparameters
+features. An empty cell, NA or nan is a missing value. PARAMS_JSON contains the hyperparameters
 with the json names of the Go type gbdt.Params (seed and nthread become random_state and
 n_jobs). When PREDICT_CSV is given, the probability of each of its rows is printed, one per
 line. The Go tests of classifier/gbdt use this to compare against Debian's xgboost 1.7.4.

@@ -16,7 +16,7 @@ type growNode struct {
 	sum        gradSum
 	// rootGain is the gain of the node without a split.
 	rootGain float32
-	// hist holds the node's gradient sums per bin of each sampled feature; nil once the
+	// hist contains the node's gradient sums per bin of each sampled feature; nil once the
 	// children no longer need it for histogram subtraction.
 	hist []gradSum
 	best split
@@ -24,7 +24,7 @@ type growNode struct {
 	isSplit bool
 }
 
-// grower holds the per-tree buffers of tree growth.
+// grower contains the per-tree buffers of tree growth.
 type grower struct {
 	nodes    []growNode
 	out      tree

@@ -10,7 +10,7 @@ import (
 )
 
 // sharedDir returns the directory ../shared next to the repository root, found by walking
-// up from the package directory to the directory that holds go.mod, or "" when there is no
+// up from the package directory to the directory that contains go.mod, or "" when there is no
 // go.mod above.
 func sharedDir() string {
 	dir, err := os.Getwd()

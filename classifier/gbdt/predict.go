@@ -13,7 +13,7 @@ const predictBlockRows = 64
 const predictChunkRows = 4096
 
 // PredictProba writes the probability of the positive class for each row of x to out, using
-// all cores. Each row holds the features in the order of FeatureNames, and NaN marks a
+// all cores. Each row contains the features in the order of FeatureNames, and NaN marks a
 // missing value. A row shorter than the number of features has its missing columns treated
 // as missing values, and extra columns are ignored. Only min(len(x), len(out)) rows are
 // predicted. The result equals xgboost's Booster.predict for the same float32 input.
@@ -65,7 +65,7 @@ func (b *Booster) predictBlock(s *blockScratch, rows [][]float64, out []float64)
 		return
 	}
 
-	// values holds the block's features as float32, column by column, twice: missing values
+	// values contains the block's features as float32, column by column, twice: missing values
 	// read as +Inf in the first half, for nodes that send them right, and as -Inf in the
 	// second half, for nodes that send them left. Thresholds are finite, so v < threshold
 	// then follows the default direction for missing values and is exact for the others.

@@ -117,7 +117,7 @@ func newModel(p Params, featureNames []string, trees []tree) model {
 	}
 }
 
-// trainer holds the state of one Train call. Its buffers are reused by every tree.
+// trainer contains the state of one Train call. Its buffers are reused by every tree.
 type trainer struct {
 	p       Params
 	tp      treeParams
