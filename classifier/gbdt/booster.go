@@ -29,11 +29,10 @@ type Booster struct {
 	depths     []int32
 
 	// complete locates each tree in the complete layout of predictBlock, whose split slots
-	// are in completeThresholds and completeOffsets and leaf slots in completeLeaves.
-	complete           []completeTree
-	completeThresholds []float32
-	completeOffsets    []int32
-	completeLeaves     []float32
+	// are in completeSplits and leaf slots in completeLeaves.
+	complete       []completeTree
+	completeSplits []completeSplit
+	completeLeaves []float32
 	// baseMargin is the log-odds of model.baseScore, computed in float32 as XGBoost does.
 	baseMargin float32
 }
@@ -132,6 +131,13 @@ func (b *Booster) compile() {
 // 2^8 leaf slots. Deeper trees are walked in the flat layout.
 const maxCompleteDepth = 8
 
+// completeSplit is a split slot of the complete layout: a row goes left when the value at
+// blockOffset (see flatNode) is below threshold.
+type completeSplit struct {
+	threshold   float32
+	blockOffset int32
+}
+
 // completeTree locates a tree in the complete layout, or has depth -1 when the tree is
 // too deep for it.
 type completeTree struct {
@@ -146,8 +152,7 @@ type completeTree struct {
 // every value fails, so the walk goes right down to a copy of the leaf value.
 func (b *Booster) buildComplete() {
 	b.complete = make([]completeTree, len(b.roots))
-	b.completeThresholds = b.completeThresholds[:0]
-	b.completeOffsets = b.completeOffsets[:0]
+	b.completeSplits = b.completeSplits[:0]
 	b.completeLeaves = b.completeLeaves[:0]
 	nan := float32(math.NaN())
 	for t, root := range b.roots {
@@ -156,12 +161,11 @@ func (b *Booster) buildComplete() {
 			b.complete[t] = completeTree{depth: -1}
 			continue
 		}
-		ct := completeTree{depth: d, splitBase: int32(len(b.completeThresholds)), leafBase: int32(len(b.completeLeaves))}
+		ct := completeTree{depth: d, splitBase: int32(len(b.completeSplits)), leafBase: int32(len(b.completeLeaves))}
 		b.complete[t] = ct
 		splits := 1<<d - 1
 		for range splits {
-			b.completeThresholds = append(b.completeThresholds, nan)
-			b.completeOffsets = append(b.completeOffsets, 0)
+			b.completeSplits = append(b.completeSplits, completeSplit{threshold: nan})
 		}
 		for range 1 << d {
 			b.completeLeaves = append(b.completeLeaves, 0)
@@ -182,8 +186,7 @@ func (b *Booster) placeComplete(ct completeTree, n, p, splits int32) {
 		b.placeComplete(ct, n, 2*p+2, splits)
 		return
 	}
-	b.completeThresholds[ct.splitBase+p] = node.threshold
-	b.completeOffsets[ct.splitBase+p] = node.blockOffset
+	b.completeSplits[ct.splitBase+p] = completeSplit{threshold: node.threshold, blockOffset: node.blockOffset}
 	b.placeComplete(ct, node.left, 2*p+1, splits)
 	b.placeComplete(ct, node.left+1, 2*p+2, splits)
 }

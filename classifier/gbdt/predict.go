@@ -116,10 +116,10 @@ func (b *Booster) predictBlock(s *blockScratch, rows [][]float64, out []float64)
 }
 
 // walkComplete adds the leaf value of tree ct to the margin of each of the n rows of the
-// block. The first level needs no positions because every row starts at the root.
+// block. The first two levels need no stored positions because every row starts at the
+// root.
 func (b *Booster) walkComplete(ct completeTree, values *[2 * predictBlockRows * maxBlockFeatures]float32, pos *[predictBlockRows]int32, margin *[predictBlockRows]float32, n int) {
-	thresholds := b.completeThresholds[ct.splitBase:]
-	offsets := b.completeOffsets[ct.splitBase:]
+	splits := b.completeSplits[ct.splitBase:]
 	if ct.depth == 0 {
 		for r := range n {
 			margin[r] += b.completeLeaves[ct.leafBase]
@@ -127,19 +127,36 @@ func (b *Booster) walkComplete(ct completeTree, values *[2 * predictBlockRows * 
 		return
 	}
 
-	rootOffset, rootThreshold := int(offsets[0]), thresholds[0]
-	for r := range n {
-		next := int32(2)
-		if values[rootOffset+r] < rootThreshold {
-			next = 1
+	root := splits[0]
+	if ct.depth == 1 {
+		for r := range n {
+			next := int32(2)
+			if values[int(root.blockOffset)+r] < root.threshold {
+				next = 1
+			}
+			pos[r] = next
 		}
-		pos[r] = next
+	} else {
+		// The first two levels are walked together: the root's children are the only
+		// nodes of the second level, so picking one needs no load.
+		left, right := splits[1], splits[2]
+		for r := range n {
+			child, next := right, int32(6)
+			if values[int(root.blockOffset)+r] < root.threshold {
+				child, next = left, 4
+			}
+			if values[int(child.blockOffset)+r] < child.threshold {
+				next--
+			}
+			pos[r] = next
+		}
 	}
-	for range ct.depth - 1 {
+	for range ct.depth - 2 {
 		for r := range n {
 			p := pos[r]
+			s := &splits[p]
 			next := 2*p + 2
-			if values[int(offsets[p])+r] < thresholds[p] {
+			if values[int(s.blockOffset)+r] < s.threshold {
 				next = 2*p + 1
 			}
 			pos[r] = next
@@ -147,9 +164,9 @@ func (b *Booster) walkComplete(ct completeTree, values *[2 * predictBlockRows * 
 	}
 
 	leaves := b.completeLeaves[ct.leafBase:]
-	splits := int32(1)<<ct.depth - 1
+	numSplits := int32(1)<<ct.depth - 1
 	for r := range n {
-		margin[r] += leaves[pos[r]-splits]
+		margin[r] += leaves[pos[r]-numSplits]
 	}
 }
 

@@ -75,6 +75,11 @@ func TestPredictProba_MatchesReference(t *testing.T) {
 	shallow.NEstimators = 20
 	shallow.ColsampleByTree = 0.5
 
+	stumps := shallow
+	stumps.MaxDepth = 1
+	leaves := shallow
+	leaves.Gamma = 1e6
+
 	tests := []struct {
 		name string
 		nf   int
@@ -84,6 +89,8 @@ func TestPredictProba_MatchesReference(t *testing.T) {
 		wantDeep bool
 	}{
 		{"complete layout", 3, shallow, false},
+		{"depth 1", 3, stumps, false},
+		{"depth 0", 3, leaves, false},
 		{"flat layout", 3, deep, true},
 		{"row by row", maxBlockFeatures + 6, shallow, false},
 	}
