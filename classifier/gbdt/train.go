@@ -122,17 +122,15 @@ type trainer struct {
 	p       Params
 	tp      treeParams
 	data    *binnedData
-	labels  []float32
 	workers int
 
-	// margin is the log-odds of every row so far, grad its gradient pair for the current
-	// tree, and sampled whether the row takes part in the current tree.
-	margin  []float32
-	grad    []gradPair
-	sampled []bool
+	// margin is the log-odds of every row so far, and grad its gradient pair for the
+	// current tree.
+	margin []float32
+	grad   []gradPair
 
-	// rows lists the sampled rows; each node of the current tree owns a contiguous range of
-	// it. rowsTmp is scratch space of the same size for partitioning. unsampled lists the
+	// rows lists the sampled rows, and each node of the current tree owns a contiguous range
+	// of it. rowsTmp is scratch space of the same size for partitioning. unsampled lists the
 	// numUnsampled rows left out of the current tree.
 	rows         []uint32
 	rowsTmp      []uint32
@@ -166,11 +164,9 @@ func newTrainer(p Params, d *binnedData, labels []float32, workers int) *trainer
 		p:          p,
 		tp:         newTreeParams(p),
 		data:       d,
-		labels:     labels,
 		workers:    workers,
 		margin:     make([]float32, n),
 		grad:       make([]gradPair, n),
-		sampled:    make([]bool, n),
 		rows:       make([]uint32, n),
 		rowsTmp:    make([]uint32, n),
 		unsampled:  make([]uint32, n),
