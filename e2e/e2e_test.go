@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -249,9 +250,9 @@ func TestRelease_RealDataThroughRegistry(t *testing.T) {
 	}
 }
 
-// TestRelease_XGBoostModelFromPython packs the model that Python's xgboost 1.7.4 trained and
+// TestRelease_SharedXGBoostModel packs the model that Python's xgboost 1.7.4 trained and
 // saved, serves it, and compares every served probability with xgboost's own.
-func TestRelease_XGBoostModelFromPython(t *testing.T) {
+func TestRelease_SharedXGBoostModel(t *testing.T) {
 	modelPath := sharedFile(t, "xgboost-1.7.4", "model.json")
 	predictionsPath := sharedFile(t, "xgboost-1.7.4", "predictions.csv")
 	dataPath := sharedFile(t, "bank_customer_retirement.csv")
@@ -301,4 +302,87 @@ func readPredictions(tb testing.TB, path string) ([][]float64, []float64) {
 		want = append(want, values[2])
 	}
 	return rows, want
+}
+
+// TestRelease_ModelTrainedInPython has Debian's xgboost train a model on the real dataset and
+// save it as JSON; the trainer imports and pushes it, and model-server must serve xgboost's
+// own probabilities for all 500 rows, missing values included.
+func TestRelease_ModelTrainedInPython(t *testing.T) {
+	dataPath := sharedFile(t, "bank_customer_retirement.csv")
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import xgboost, pandas").Run(); err != nil {
+		if os.Getenv("REQUIRE_PYTHON_XGBOOST") == "1" {
+			t.Fatalf("REQUIRE_PYTHON_XGBOOST=1 but %s cannot import xgboost and pandas: %v", python, err)
+		}
+		t.Skipf("skipping: %s cannot import xgboost and pandas (install python3-xgboost): %v", python, err)
+	}
+
+	cfg, err := trainer.LoadConfig("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := trainer.ReadCSVFile(dataPath, cfg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var train, features strings.Builder
+	train.WriteString("Age,Savings,Retire\n")
+	features.WriteString("Age,Savings\n")
+	for i, row := range data.X {
+		cells := fmt.Sprintf("%s,%s", formatCell(row[0]), formatCell(row[1]))
+		fmt.Fprintf(&train, "%s,%d\n", cells, int(data.Y[i]))
+		features.WriteString(cells + "\n")
+	}
+	for name, content := range map[string]string{"train.csv": train.String(), "features.csv": features.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params, err := json.Marshal(cfg.Model.GBDT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "params.json"), params, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	modelPath := filepath.Join(dir, "xgboost-model.json")
+	cmd := exec.Command(python, "../scripts/gbdt_xgb_train.py", filepath.Join(dir, "train.csv"), filepath.Join(dir, "params.json"), modelPath, filepath.Join(dir, "features.csv"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("xgboost training failed: %v", err)
+	}
+	var want []float64
+	for line := range strings.FieldsSeq(string(out)) {
+		var p float64
+		if _, err := fmt.Sscan(line, &p); err != nil {
+			t.Fatalf("parse xgboost output %q: %v", line, err)
+		}
+		want = append(want, p)
+	}
+	if len(want) != len(data.X) {
+		t.Fatalf("xgboost printed %d probabilities for %d rows", len(want), len(data.X))
+	}
+
+	modelDir := filepath.Join(dir, "model")
+	runCLI(t, nil, "trainer", "import", "--xgboost", modelPath, "--data", dataPath, "--output", modelDir)
+	store := filepath.Join(dir, "store")
+	runCLI(t, nil, "trainer", "push", modelDir, "oci:"+store+":3.0.0")
+	s := startServer(t, "MODEL_REPOSITORY=oci:"+store, "MODEL_VERSION=3.0.0")
+	got := predict(t, s.url, data.Features, data.X)
+	for i := range want {
+		if math.Abs(got.Probabilities[i]-want[i]) > 1e-6 {
+			t.Errorf("line %d: served %v, xgboost %v", data.Lines[i], got.Probabilities[i], want[i])
+		}
+	}
+}
+
+// formatCell writes a value for pandas: empty for a missing value, else the shortest
+// decimal that reads back as the same float64.
+func formatCell(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
