@@ -77,7 +77,7 @@ func TestServerImage_ServesPinnedVersion(t *testing.T) {
 	defer cancel()
 
 	var sample bytes.Buffer
-	if err := trainer.WriteSynthetic(&sample, trainer.DefaultSynthOptions); err != nil {
+	if err := trainer.WriteSynthetic(context.Background(), &sample, trainer.DefaultSynthOptions); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := trainer.LoadConfig("", []string{"TRAINER_MODEL_TYPE=" + classifier.TypeLogistic})

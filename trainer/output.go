@@ -9,9 +9,9 @@ import (
 	"github.com/bankml/retire/artifact"
 )
 
-// WriteModelDir writes the weights, metadata.json and the model card of result into dir,
-// creating dir if needed. Each file is written to a temporary name and renamed into place,
-// so a reader never sees a half-written file.
+// WriteModelDir writes the weights, metadata.json and the model card of result into dir.
+// The files are written into a new sibling directory that then replaces dir, so dir holds
+// either its old files or all the new ones, never a mix, even if the process is killed.
 func WriteModelDir(dir string, result *Result) error {
 	weights := result.Weights
 	if weights == nil {
@@ -28,8 +28,19 @@ func WriteModelDir(dir string, result *Result) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create model directory: %w", err)
+
+	dir = filepath.Clean(dir)
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create the parent of the model directory: %w", err)
+	}
+	staging, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write model directory %s: %w", dir, err)
+	}
+	defer os.RemoveAll(staging)
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return fmt.Errorf("write model directory %s: %w", dir, err)
 	}
 	files := []struct {
 		name string
@@ -40,31 +51,60 @@ func WriteModelDir(dir string, result *Result) error {
 		{artifact.ModelCardFile, card},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := writeFileSynced(filepath.Join(staging, f.name), f.data); err != nil {
 			return err
 		}
+	}
+	return replaceDir(staging, dir)
+}
+
+// replaceDir moves staging to dir. An existing dir is first moved aside and removed after
+// the swap, because rename cannot replace a non-empty directory.
+func replaceDir(staging, dir string) error {
+	info, err := os.Lstat(dir)
+	switch {
+	case os.IsNotExist(err):
+		if err := os.Rename(staging, dir); err != nil {
+			return fmt.Errorf("write model directory %s: %w", dir, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("write model directory %s: %w", dir, err)
+	case !info.IsDir():
+		return fmt.Errorf("write model directory %s: it exists and is not a directory: choose another --output", dir)
+	}
+
+	old := staging + ".old"
+	if err := os.Rename(dir, old); err != nil {
+		return fmt.Errorf("write model directory %s: move the old one aside: %w", dir, err)
+	}
+	if err := os.Rename(staging, dir); err != nil {
+		// Put the old directory back so that nothing is lost.
+		if restoreErr := os.Rename(old, dir); restoreErr != nil {
+			return fmt.Errorf("write model directory %s: %w; the previous files are in %s", dir, err, old)
+		}
+		return fmt.Errorf("write model directory %s: %w", dir, err)
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("remove the previous model directory %s: %w", old, err)
 	}
 	return nil
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func writeFileSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -16,6 +17,9 @@ type SynthOptions struct {
 	// MissingAge and MissingSavings are the chances that a cell is written as NA.
 	MissingAge, MissingSavings float64
 }
+
+// MaxSynthRows caps SynthOptions.Rows: 10 million rows make a file of about 400 MB.
+const MaxSynthRows = 10_000_000
 
 // DefaultSynthOptions match the real dataset: 500 rows, 4.4% of ages and 3.2% of savings missing.
 var DefaultSynthOptions = SynthOptions{Rows: 500, Seed: 7, MissingAge: 0.044, MissingSavings: 0.032}
@@ -35,10 +39,11 @@ const (
 
 // WriteSynthetic writes a synthetic table with the real dataset's columns, ranges and
 // class balance (half of the rows are labeled 1). The first line is a comment saying that
-// the data is synthetic and how to make it again; ReadCSV skips lines starting with '#'.
-func WriteSynthetic(w io.Writer, opts SynthOptions) error {
-	if opts.Rows < 2 {
-		return fmt.Errorf("%w: synthetic rows is %d, want at least 2", ErrInvalidConfig, opts.Rows)
+// the data is synthetic and how to make it again; ReadCSV skips comment lines before the
+// header. It stops with ctx's error when ctx is cancelled.
+func WriteSynthetic(ctx context.Context, w io.Writer, opts SynthOptions) error {
+	if opts.Rows < 2 || opts.Rows > MaxSynthRows {
+		return fmt.Errorf("%w: synthetic rows is %d, want 2 to %d", ErrInvalidConfig, opts.Rows, MaxSynthRows)
 	}
 	if _, err := fmt.Fprintf(w, "# SYNTHETIC DATA, not real customers: made by `trainer synth --rows %d --seed %d`\n", opts.Rows, opts.Seed); err != nil {
 		return err
@@ -49,6 +54,9 @@ func WriteSynthetic(w io.Writer, opts SynthOptions) error {
 		return err
 	}
 	for i := range opts.Rows {
+		if i%10_000 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		label := i % 2
 		shape := classShape[label]
 		age := clamp(shape.ageMean+shape.ageStd*rng.NormFloat64(), minAge, maxAge)

@@ -2,8 +2,10 @@ package trainer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,7 +23,7 @@ func mustSynthetic(tb testing.TB, rows int) *Dataset {
 	var buf bytes.Buffer
 	opts := DefaultSynthOptions
 	opts.Rows = rows
-	if err := WriteSynthetic(&buf, opts); err != nil {
+	if err := WriteSynthetic(context.Background(), &buf, opts); err != nil {
 		tb.Fatal(err)
 	}
 	d, err := ReadCSV(&buf, "synthetic.csv", mustDefaultConfig(tb).Data)
@@ -58,7 +60,7 @@ func TestWriteSynthetic_Seeded(t *testing.T) {
 		buf  *bytes.Buffer
 		seed int64
 	}{{&a, 1}, {&b, 1}, {&c, 2}} {
-		if err := WriteSynthetic(out.buf, SynthOptions{Rows: 50, Seed: out.seed, MissingAge: 0.1}); err != nil {
+		if err := WriteSynthetic(context.Background(), out.buf, SynthOptions{Rows: 50, Seed: out.seed, MissingAge: 0.1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -128,7 +130,7 @@ func TestRunTrain_WritesModelDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteSynthetic(f, DefaultSynthOptions); err != nil {
+	if err := WriteSynthetic(context.Background(), f, DefaultSynthOptions); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -187,7 +189,7 @@ func TestRunTrain_GateFailureWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "sample.csv")
 	f, _ := os.Create(data)
-	if err := WriteSynthetic(f, DefaultSynthOptions); err != nil {
+	if err := WriteSynthetic(context.Background(), f, DefaultSynthOptions); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -199,5 +201,67 @@ func TestRunTrain_GateFailureWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("output dir exists after a gate failure (stat error %v)", err)
+	}
+}
+
+func TestWriteModelDir_ReplacesWholeDirectory(t *testing.T) {
+	cfg := mustDefaultConfig(t)
+	cfg.Model.Type = classifier.TypeLogistic
+	result, err := Train(mustSynthetic(t, 200), cfg, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "model")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "stale.txt")
+	if err := os.WriteFile(stale, []byte("from an older run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := WriteModelDir(dir, result); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a file of the old directory survived (stat error %v)", err)
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("parent holds %d entries, want only the model directory (no staging leftovers)", len(entries))
+	}
+}
+
+func TestWriteModelDir_RejectsFileInTheWay(t *testing.T) {
+	cfg := mustDefaultConfig(t)
+	cfg.Model.Type = classifier.TypeLogistic
+	result, err := Train(mustSynthetic(t, 200), cfg, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model")
+	if err := os.WriteFile(path, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = WriteModelDir(path, result)
+	if err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("error = %v, want one saying the output is not a directory", err)
+	}
+}
+
+func TestWriteSynthetic_Limits(t *testing.T) {
+	for _, rows := range []int{1, MaxSynthRows + 1} {
+		if err := WriteSynthetic(context.Background(), io.Discard, SynthOptions{Rows: rows}); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("rows %d: error = %v, want ErrInvalidConfig", rows, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WriteSynthetic(ctx, io.Discard, DefaultSynthOptions); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: error = %v, want context.Canceled", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -62,19 +63,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	var err error
 	switch args[0] {
 	case "train":
+		// Train and import keep the default signal handling, so Ctrl-C or SIGTERM stops
+		// them at once. That is safe because WriteModelDir swaps in a whole directory.
 		err = runTrain(args[1:], stdout, stderr, logger)
-	case "push":
-		err = runPush(ctx, args[1:], stdout, stderr, logger)
 	case "import":
 		err = runImport(args[1:], stdout, stderr, logger)
+	case "push":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = runPush(ctx, args[1:], stdout, stderr, logger)
 	case "synth":
-		err = runSynth(args[1:], stdout, stderr)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = runSynth(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "trainer: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -217,10 +221,10 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 	return nil
 }
 
-func runSynth(args []string, stdout, stderr io.Writer) error {
+func runSynth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("synth", stderr)
 	opts := trainer.DefaultSynthOptions
-	fs.IntVar(&opts.Rows, "rows", opts.Rows, "number of customers")
+	fs.IntVar(&opts.Rows, "rows", opts.Rows, fmt.Sprintf("number of customers, at most %d", trainer.MaxSynthRows))
 	seed := fs.Int64("seed", opts.Seed, "random seed")
 	output := fs.String("output", "", "CSV `file` to write (default: standard output)")
 	if err := parseFlags(fs, args); err != nil {
@@ -228,17 +232,27 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.Seed = *seed
 	if *output == "" {
-		return trainer.WriteSynthetic(stdout, opts)
+		return trainer.WriteSynthetic(ctx, stdout, opts)
 	}
-	f, err := os.Create(*output)
+
+	// Write to a temporary name and rename, so an interrupted run leaves no partial file.
+	f, err := os.CreateTemp(filepath.Dir(*output), "."+filepath.Base(*output)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	if err := trainer.WriteSynthetic(f, opts); err != nil {
+	defer os.Remove(f.Name())
+	if err := trainer.WriteSynthetic(ctx, f, opts); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), *output)
 }
 
 // sourceRevision returns the commit being built: from CI variables, else from git, else "".

@@ -40,6 +40,7 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"train with cv 1", []string{"train", "--data", "a", "--output", "b", "--cv", "1"}, "--cv is 1"},
 		{"push with one argument", []string{"push", "dir"}, "want two arguments"},
 		{"unknown flag", []string{"train", "--epochs", "3"}, "flag provided but not defined"},
+		{"import without model", []string{"import", "--data", "a", "--output", "b"}, "--xgboost is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,5 +137,23 @@ func TestRun_GateFailureExitsThree(t *testing.T) {
 	}
 	if _, err := os.Stat(model); !os.IsNotExist(err) {
 		t.Errorf("model directory written despite the failed gate (stat: %v)", err)
+	}
+}
+
+func TestRun_SynthRejectsHugeRowCount(t *testing.T) {
+	output := filepath.Join(t.TempDir(), "sample.csv")
+	code, _, stderr := runTrainer(t, nil, "synth", "--rows", "20000000", "--output", output)
+	if code != 1 {
+		t.Errorf("exit status = %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "10000000") {
+		t.Errorf("error does not give the limit:\n%s", stderr)
+	}
+	entries, err := os.ReadDir(filepath.Dir(output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("synth left %d files behind, want none", len(entries))
 	}
 }
