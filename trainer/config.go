@@ -3,9 +3,13 @@ package trainer
 import (
 	_ "embed"
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
@@ -87,6 +91,9 @@ func LoadConfig(path string, environ []string) (Config, error) {
 			return Config{}, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
 		}
 		for _, key := range k.Keys() {
+			if k.Get(key) == nil {
+				return Config{}, fmt.Errorf("%w: %s: key %q has no value: set one or remove the key to keep the default", ErrInvalidConfig, path, key)
+			}
 			if !slices.Contains(known, key) && !strings.HasPrefix(key, "data.rename.") {
 				return Config{}, fmt.Errorf("%w: %s: unknown key %q: see the keys in trainer/default.yaml", ErrInvalidConfig, path, key)
 			}
@@ -97,7 +104,7 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	for _, key := range known {
 		envKeys[EnvPrefix+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))] = key
 	}
-	var unknown []string
+	var unknown, empty []string
 	provider := env.Provider(".", env.Opt{
 		Prefix:      EnvPrefix,
 		EnvironFunc: func() []string { return environ },
@@ -105,6 +112,10 @@ func LoadConfig(path string, environ []string) (Config, error) {
 			key, ok := envKeys[name]
 			if !ok {
 				unknown = append(unknown, name)
+				return "", nil
+			}
+			if strings.TrimSpace(value) == "" {
+				empty = append(empty, name)
 				return "", nil
 			}
 			if _, isList := k.Get(key).([]any); isList {
@@ -121,14 +132,65 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		return Config{}, fmt.Errorf("%w: unknown environment variable %s: see the keys in trainer/default.yaml", ErrInvalidConfig, strings.Join(unknown, ", "))
 	}
 
+	if len(empty) > 0 {
+		slices.Sort(empty)
+		return Config{}, fmt.Errorf("%w: environment variable %s is empty: set a value or unset it to keep the default", ErrInvalidConfig, strings.Join(empty, ", "))
+	}
+
 	var cfg Config
-	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
-		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	decoder := &mapstructure.DecoderConfig{DecodeHook: strictNumberHook, WeaklyTypedInput: true}
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: decoder}); err != nil {
+		// mapstructure joins one line per bad key; keep the message on one line.
+		return Config{}, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// strictNumberHook converts config values for numeric and boolean fields without the silent
+// changes of mapstructure's weak typing: a string must parse in full (an empty string is no
+// zero), and a float must be a whole number in range to fill an integer field.
+func strictNumberHook(from, to reflect.Type, data any) (any, error) {
+	switch to.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch v := data.(type) {
+		case string:
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, to.Bits())
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a whole number of %d bits", v, to.Bits())
+			}
+			return n, nil
+		case float64:
+			limit := math.Ldexp(1, to.Bits()-1)
+			if v != math.Trunc(v) || v < -limit || v >= limit {
+				return nil, fmt.Errorf("%v is not a whole number of %d bits", v, to.Bits())
+			}
+			return int64(v), nil
+		case uint64:
+			if v > math.MaxInt64 {
+				return nil, fmt.Errorf("%v is out of range", v)
+			}
+		}
+	case reflect.Float32, reflect.Float64:
+		if v, ok := data.(string); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("%q is not a finite number", v)
+			}
+			return f, nil
+		}
+	case reflect.Bool:
+		if v, ok := data.(string); ok {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return nil, fmt.Errorf("%q is not true or false", v)
+			}
+			return b, nil
+		}
+	}
+	return data, nil
 }
 
 func splitList(value string) []string {
@@ -179,6 +241,16 @@ func (c Config) Validate() error {
 	case MetricAccuracy, MetricROCAUC, MetricLogLoss:
 	default:
 		return fail("model.selection.metric is %q, want %q, %q or %q", c.Model.Selection.Metric, MetricAccuracy, MetricROCAUC, MetricLogLoss)
+	}
+	if !(c.Model.Logistic.C > 0) || math.IsInf(c.Model.Logistic.C, 0) {
+		return fail("model.logistic.c is %v, want a positive number", c.Model.Logistic.C)
+	}
+	if c.Model.Logistic.MaxIter < 1 {
+		return fail("model.logistic.max_iter is %d, want at least 1", c.Model.Logistic.MaxIter)
+	}
+	if imp := c.Model.Impute; imp.MaxRounds < 1 || !(imp.Tolerance > 0) || !(imp.Ridge > 0) {
+		return fail("model.impute has max_rounds %d, tolerance %v and ridge %v: want at least 1 round and positive tolerance and ridge",
+			imp.MaxRounds, imp.Tolerance, imp.Ridge)
 	}
 	if c.Model.Type == TypeAuto && c.Model.Selection.Folds < 2 {
 		return fail("model.selection.folds is %d, want at least 2 for model.type auto", c.Model.Selection.Folds)

@@ -73,6 +73,16 @@ func TestLoadConfig_Rejects(t *testing.T) {
 		{"target is feature", "", []string{"TRAINER_DATA_FEATURES=Age,Retire"}, "data.target"},
 		{"bad gbdt param", "", []string{"TRAINER_MODEL_GBDT_LEARNING_RATE=-1"}, "learning_rate"},
 		{"bad yaml", "model: [\n", nil, "trainer.yaml"},
+		{"empty env", "", []string{"TRAINER_GATE_MIN_ACCURACY="}, "TRAINER_GATE_MIN_ACCURACY is empty"},
+		{"null yaml value", "gate:\n  min_accuracy: null\n", nil, `"gate.min_accuracy" has no value`},
+		{"null yaml section", "gate: null\n", nil, `"gate" has no value`},
+		{"empty yaml string", "gate:\n  min_accuracy: \"\"\n", nil, "not a finite number"},
+		{"fractional integer", "model:\n  gbdt:\n    n_estimators: 3.7\n", nil, "3.7 is not a whole number"},
+		{"integer overflow", "model:\n  gbdt:\n    n_estimators: 99999999999999999999\n", nil, "not a whole number"},
+		{"fractional integer env", "", []string{"TRAINER_MODEL_GBDT_MAX_DEPTH=2.5"}, `"2.5" is not a whole number`},
+		{"zero C", "", []string{"TRAINER_MODEL_LOGISTIC_C=0"}, "model.logistic.c"},
+		{"zero max_iter", "", []string{"TRAINER_MODEL_LOGISTIC_MAX_ITER=0"}, "model.logistic.max_iter"},
+		{"zero impute rounds", "", []string{"TRAINER_MODEL_IMPUTE_MAX_ROUNDS=0"}, "model.impute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
