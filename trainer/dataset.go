@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -77,22 +78,31 @@ func ReadCSVFile(path string, cfg DataConfig) (*Dataset, error) {
 	return d, nil
 }
 
-// ReadCSV parses a training table. The header names the columns; cfg says which columns
-// are renamed, dropped, used as features and as the target. name labels the messages.
-// Every error names the file, the line and, where there is one, the column.
+// ReadCSV parses a training table. Lines starting with '#' before the header are comments.
+// The header names the columns; cfg says which columns are renamed, dropped, used as
+// features and as the target. name labels the messages. Every error names the file, the
+// line and, where there is one, the column.
 func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {
-	reader := csv.NewReader(r)
+	buffered := bufio.NewReader(r)
+	comments, err := skipComments(buffered)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidData, name, err)
+	}
+	reader := csv.NewReader(buffered)
 	reader.ReuseRecord = true
-	reader.Comment = '#'
+	// Rows of the wrong width are reported below with both counts.
+	reader.FieldsPerRecord = -1
 	header, err := reader.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: %s: the file is empty: want a header line with the columns %s", ErrInvalidData, name, describeColumns(cfg))
 	}
 	if err != nil {
-		return nil, csvError(name, err)
+		return nil, csvError(name, comments, err)
 	}
+	header = slices.Clone(header)
 
-	columns, err := mapHeader(header, name, cfg)
+	headerLine := comments + 1
+	columns, err := mapHeader(header, name, headerLine, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +114,14 @@ func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {
 			break
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, csvError(name, comments, err)
 		}
 		line, _ := reader.FieldPos(0)
+		line += comments
+		if len(record) != len(header) {
+			return nil, fmt.Errorf("%w: %s:%d: the row has %d fields and the header has %d: check the commas and quotes of this line",
+				ErrInvalidData, name, line, len(record), len(header))
+		}
 		row, label, err := parseRecord(record, columns, cfg, name, line)
 		if err != nil {
 			return nil, err
@@ -118,7 +133,55 @@ func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {
 	if len(d.X) == 0 {
 		return nil, fmt.Errorf("%w: %s: the file has a header but no data rows", ErrInvalidData, name)
 	}
+	if err := checkColumns(d, columns, name); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// skipComments reads past the lines that start with '#' and returns how many there were.
+func skipComments(r *bufio.Reader) (int, error) {
+	count := 0
+	for {
+		first, err := r.Peek(1)
+		if errors.Is(err, io.EOF) {
+			return count, nil
+		}
+		if err != nil {
+			return count, err
+		}
+		if first[0] != '#' {
+			return count, nil
+		}
+		if _, err := r.ReadString('\n'); err != nil && !errors.Is(err, io.EOF) {
+			return count, err
+		}
+		count++
+	}
+}
+
+// checkColumns rejects data that reads well but cannot train a model: a feature column with
+// no observed value, or a target with one class only.
+func checkColumns(d *Dataset, columns columnIndex, name string) error {
+	for j := range d.Features {
+		observed := false
+		for _, row := range d.X {
+			if !math.IsNaN(row[j]) {
+				observed = true
+				break
+			}
+		}
+		if !observed {
+			return fmt.Errorf("%w: %s: column %q has no values, only missing cells: fill it or remove it from data.features",
+				ErrInvalidData, name, columns.names[columns.features[j]])
+		}
+	}
+	positives := d.Positives()
+	if positives == 0 || positives == len(d.Y) {
+		return fmt.Errorf("%w: %s: every row of column %q is %d: the data needs rows of both classes, 0 and 1",
+			ErrInvalidData, name, columns.names[columns.target], int(d.Y[0]))
+	}
+	return nil
 }
 
 // columnIndex locates the feature and target columns of a header.
@@ -129,7 +192,7 @@ type columnIndex struct {
 	names []string
 }
 
-func mapHeader(header []string, name string, cfg DataConfig) (columnIndex, error) {
+func mapHeader(header []string, name string, line int, cfg DataConfig) (columnIndex, error) {
 	idx := columnIndex{target: -1, names: slices.Clone(header)}
 	position := map[string]int{}
 	for i, raw := range header {
@@ -139,10 +202,10 @@ func mapHeader(header []string, name string, cfg DataConfig) (columnIndex, error
 		}
 		idx.names[i] = column
 		if column == "" {
-			return idx, fmt.Errorf("%w: %s:1: column %d has an empty name", ErrInvalidData, name, i+1)
+			return idx, fmt.Errorf("%w: %s:%d: column %d has an empty name", ErrInvalidData, name, line, i+1)
 		}
 		if first, dup := position[column]; dup {
-			return idx, fmt.Errorf("%w: %s:1: column %q appears twice (columns %d and %d): remove one", ErrInvalidData, name, column, first+1, i+1)
+			return idx, fmt.Errorf("%w: %s:%d: column %q appears twice (columns %d and %d): remove one", ErrInvalidData, name, line, column, first+1, i+1)
 		}
 		position[column] = i
 	}
@@ -154,7 +217,7 @@ func mapHeader(header []string, name string, cfg DataConfig) (columnIndex, error
 			column = to
 		}
 		if first, dup := renamed[column]; dup {
-			return idx, fmt.Errorf("%w: %s:1: columns %q and %q both become %q after renaming", ErrInvalidData, name, idx.names[first], idx.names[i], column)
+			return idx, fmt.Errorf("%w: %s:%d: columns %q and %q both become %q after renaming", ErrInvalidData, name, line, idx.names[first], idx.names[i], column)
 		}
 		renamed[column] = i
 	}
@@ -162,13 +225,13 @@ func mapHeader(header []string, name string, cfg DataConfig) (columnIndex, error
 	for _, feature := range cfg.Features {
 		i, ok := renamed[feature]
 		if !ok {
-			return idx, fmt.Errorf("%w: %s:1: missing column %q: the header has %q", ErrInvalidData, name, sourceName(feature, cfg), header)
+			return idx, fmt.Errorf("%w: %s:%d: missing column %q: the header has %q", ErrInvalidData, name, line, sourceName(feature, cfg), header)
 		}
 		idx.features = append(idx.features, i)
 	}
 	i, ok := renamed[cfg.Target]
 	if !ok {
-		return idx, fmt.Errorf("%w: %s:1: missing target column %q: the header has %q", ErrInvalidData, name, sourceName(cfg.Target, cfg), header)
+		return idx, fmt.Errorf("%w: %s:%d: missing target column %q: the header has %q", ErrInvalidData, name, line, sourceName(cfg.Target, cfg), header)
 	}
 	idx.target = i
 
@@ -180,7 +243,7 @@ func mapHeader(header []string, name string, cfg DataConfig) (columnIndex, error
 		if i == idx.target || slices.Contains(idx.features, i) || slices.Contains(cfg.Drop, column) {
 			continue
 		}
-		return idx, fmt.Errorf("%w: %s:1: unexpected column %q: list it under data.drop or data.features in the config", ErrInvalidData, name, idx.names[i])
+		return idx, fmt.Errorf("%w: %s:%d: unexpected column %q: list it under data.drop or data.features in the config", ErrInvalidData, name, line, idx.names[i])
 	}
 	return idx, nil
 }
@@ -208,6 +271,10 @@ func parseRecord(record []string, columns columnIndex, cfg DataConfig, name stri
 	return row, label, nil
 }
 
+// maxMagnitude bounds the absolute value of a feature cell. Larger values are data errors
+// here, and near float64's limit they would overflow the sums behind means and variances.
+const maxMagnitude = 1e15
+
 // parseCell returns NaN for a missing-value marker and the number otherwise.
 func parseCell(cell string, cfg DataConfig) (float64, error) {
 	cell = strings.TrimSpace(cell)
@@ -221,16 +288,25 @@ func parseCell(cell string, cfg DataConfig) (float64, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("value %q is not a finite number: write %s for a missing value", cell, describeMissing(cfg))
 	}
+	if math.Abs(v) > maxMagnitude {
+		return 0, fmt.Errorf("value %q is beyond ±%g, which no age or amount reaches: fix the value or write %s", cell, maxMagnitude, describeMissing(cfg))
+	}
 	return v, nil
 }
 
-// csvError turns a csv.ParseError into a message with the file and line.
-func csvError(name string, err error) error {
+// csvError turns a csv.ParseError into a message with the file and line. comments is the
+// number of comment lines skipped before the CSV reader started counting.
+func csvError(name string, comments int, err error) error {
 	var parseErr *csv.ParseError
-	if errors.As(err, &parseErr) {
-		return fmt.Errorf("%w: %s:%d: column %d: %w", ErrInvalidData, name, parseErr.Line, parseErr.Column, parseErr.Err)
+	if !errors.As(err, &parseErr) {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidData, name, err)
 	}
-	return fmt.Errorf("%w: %s: %w", ErrInvalidData, name, err)
+	if parseErr.StartLine != parseErr.Line {
+		// An unclosed quote runs on to a later line; the mistake is where its record starts.
+		return fmt.Errorf("%w: %s:%d: %w (the quoted field that starts on this line is still open at line %d): close the quote",
+			ErrInvalidData, name, parseErr.StartLine+comments, parseErr.Err, parseErr.Line+comments)
+	}
+	return fmt.Errorf("%w: %s:%d: column %d: %w", ErrInvalidData, name, parseErr.Line+comments, parseErr.Column, parseErr.Err)
 }
 
 // sourceName returns the header name that becomes column after renaming.

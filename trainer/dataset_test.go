@@ -51,13 +51,19 @@ func TestReadCSV_Valid(t *testing.T) {
 }
 
 func TestReadCSV_ColumnOrderAndCommentLines(t *testing.T) {
-	in := "# synthetic\nRetire,401K Savings,Age,Customer ID\n1,500000,60,0\n"
+	in := "# synthetic\n# second comment\nRetire,401K Savings,Age,Customer ID\n1,500000,60,#0\n0,100000,30,1\n"
 	d, err := ReadCSV(strings.NewReader(in), "data.csv", mustDefaultConfig(t).Data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.X[0][0] != 60 || d.X[0][1] != 500000 || d.Y[0] != 1 {
 		t.Errorf("row = %v label %v, want [60 500000] label 1", d.X[0], d.Y[0])
+	}
+	if len(d.Y) != 2 {
+		t.Errorf("rows = %d, want 2: a data row whose first cell starts with # is data", len(d.Y))
+	}
+	if d.Lines[1] != 5 {
+		t.Errorf("line of row 1 = %d, want 5 (comment lines count)", d.Lines[1])
 	}
 }
 
@@ -78,8 +84,13 @@ func TestReadCSV_Malformed(t *testing.T) {
 		{"infinite cell", "Customer ID,Age,401K Savings,Retire\n0,40,Inf,1\n", []string{"bad.csv:2", `column "401K Savings"`, "finite"}},
 		{"label 2", "Customer ID,Age,401K Savings,Retire\n0,40,1000,2\n", []string{"bad.csv:2", `column "Retire"`, `"2" is not 0 or 1`}},
 		{"missing label", "Customer ID,Age,401K Savings,Retire\n0,40,1000,NA\n", []string{"bad.csv:2", `"NA" is not 0 or 1`}},
-		{"short row", "Customer ID,Age,401K Savings,Retire\n0,40,1000\n", []string{"bad.csv:2", "wrong number of fields"}},
-		{"bad quoting", "Customer ID,Age,401K Savings,Retire\n0,\"40,1000,1\n", []string{"bad.csv:2", "quote"}},
+		{"short row", "Customer ID,Age,401K Savings,Retire\n0,40,1000\n", []string{"bad.csv:2", "3 fields and the header has 4"}},
+		{"unclosed quote", "Customer ID,Age,401K Savings,Retire\n0,\"40,1000,1\n1,40,1000,0\n2,40,1000,0\n", []string{"bad.csv:2", "quote", "still open at line 4"}},
+		{"bare quote", "Customer ID,Age,401K Savings,Retire\n0,4\"0,1000,1\n", []string{"bad.csv:2", "quote"}},
+		{"comment lines shift the header line", "# note\nCustomer ID,Age,Retire\n0,40,1\n", []string{"bad.csv:2", `missing column "401K Savings"`}},
+		{"all missing column", "Customer ID,Age,401K Savings,Retire\n0,NA,1000,1\n1,,2000,0\n", []string{"bad.csv", `column "Age" has no values`}},
+		{"one class", "Customer ID,Age,401K Savings,Retire\n0,40,1000,1\n1,50,2000,1\n", []string{"bad.csv", `every row of column "Retire" is 1`}},
+		{"huge value", "Customer ID,Age,401K Savings,Retire\n0,40,1e308,1\n", []string{"bad.csv:2", `column "401K Savings"`, "beyond"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
