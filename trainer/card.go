@@ -42,7 +42,14 @@ A missing value is sent as null and filled by the model's preprocessing.
 
 ## Evaluation
 
+{{- if index .Model.Hyperparameters "imported_from"}}
+Test split: {{.Data.TestRows}} of {{.Data.Rows}} rows ({{pct .Training.TestFraction}}, stratified, seed {{.Training.Seed}}).
+The model was trained outside this trainer and imported from ` + "`{{index .Model.Hyperparameters \"imported_from\"}}`" + `,
+so nothing shows that these rows were held out of its training. If they were not, the scores
+below are optimistic.
+{{- else}}
 Held-out test split: {{.Data.TestRows}} of {{.Data.Rows}} rows ({{pct .Training.TestFraction}}, stratified, seed {{.Training.Seed}}).
+{{- end}}
 
 | metric | value |
 |---|---|

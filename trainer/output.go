@@ -3,10 +3,12 @@ package trainer
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/bankml/retire/artifact"
+	"github.com/bankml/retire/classifier"
 )
 
 // WriteModelDir writes the weights, metadata.json and the model card of result into dir.
@@ -106,6 +108,36 @@ func writeFileSynced(path string, data []byte) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckModelDir loads the model in dir the way model-server will, so that a directory the
+// server cannot serve is caught before it is published.
+func CheckModelDir(dir string) error {
+	meta, err := artifact.ValidateDir(dir)
+	if err != nil {
+		return err
+	}
+	weights, err := os.ReadFile(filepath.Join(dir, meta.Model.WeightsFile))
+	if err != nil {
+		return err
+	}
+	features := make([]string, len(meta.Features))
+	for i, f := range meta.Features {
+		features[i] = f.Name
+	}
+	pipeline, err := classifier.Load(meta.Model.Format, weights, meta.Model.Preprocessing, features)
+	if err != nil {
+		return fmt.Errorf("model directory %s: the model does not load: %w", dir, err)
+	}
+	// One row of missing values exercises the preprocessing and the model together.
+	row := make([]float64, len(features))
+	for i := range row {
+		row[i] = math.NaN()
+	}
+	if _, err := pipeline.PredictProba([][]float64{row}); err != nil {
+		return fmt.Errorf("model directory %s: the model does not predict: %w", dir, err)
 	}
 	return nil
 }

@@ -158,6 +158,16 @@ func TestImport_SharedXGBoostModel(t *testing.T) {
 	if err := schemas.Validate(schemas.Metadata, meta); err != nil {
 		t.Errorf("metadata.json does not match its schema: %v", err)
 	}
+	card, err := os.ReadFile(filepath.Join(dir, artifact.ModelCardFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(card), "Held-out") || !strings.Contains(string(card), "optimistic") {
+		t.Errorf("the model card of an imported model claims a held-out split or omits the caveat:\n%s", card)
+	}
+	if err := CheckModelDir(dir); err != nil {
+		t.Errorf("CheckModelDir of the imported model: %v", err)
+	}
 }
 
 func TestImport_RejectsFeatureMismatch(t *testing.T) {

@@ -200,6 +200,13 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 	if err != nil {
 		return err
 	}
+	// Check the cheap things first: the version, then that the server can load the model.
+	if err := artifact.ValidateVersion(ref.Tag); err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	if err := trainer.CheckModelDir(dir); err != nil {
+		return err
+	}
 	created, err := artifact.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return err

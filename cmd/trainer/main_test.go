@@ -157,3 +157,26 @@ func TestRun_SynthRejectsHugeRowCount(t *testing.T) {
 		t.Errorf("synth left %d files behind, want none", len(entries))
 	}
 }
+
+func TestRun_PushRejectsUnloadableModel(t *testing.T) {
+	data := writeSample(t)
+	model := filepath.Join(t.TempDir(), "model")
+	env := map[string]string{"TRAINER_MODEL_TYPE": "logistic"}
+	if code, _, stderr := runTrainer(t, env, "train", "--data", data, "--output", model); code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(model, "model.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "store")
+	code, _, stderr := runTrainer(t, env, "push", model, "oci:"+store+":1.0.0")
+	if code != 1 {
+		t.Errorf("exit status = %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "does not load") {
+		t.Errorf("error does not say the model does not load:\n%s", stderr)
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Errorf("push wrote to the store despite the broken model (stat: %v)", err)
+	}
+}
