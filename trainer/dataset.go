@@ -282,6 +282,10 @@ func parseCell(cell string, cfg DataConfig) (float64, error) {
 		return math.NaN(), nil
 	}
 	v, err := strconv.ParseFloat(cell, 64)
+	// ParseFloat also reads Go syntax such as 1_000 and 0x1p4, which no CSV writer means as a number.
+	if err == nil && strings.ContainsFunc(cell, func(r rune) bool { return r == '_' || r == 'x' || r == 'X' || r == 'p' || r == 'P' }) {
+		err = strconv.ErrSyntax
+	}
 	if err != nil {
 		return 0, fmt.Errorf("value %q is not a number: write a number, or %s for a missing value", cell, describeMissing(cfg))
 	}

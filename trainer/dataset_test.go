@@ -81,6 +81,8 @@ func TestReadCSV_Malformed(t *testing.T) {
 		{"duplicate column", "Customer ID,Age,Age,401K Savings,Retire\n0,1,2,3,1\n", []string{"bad.csv:1", `"Age" appears twice`}},
 		{"unexpected column", "Customer ID,Age,401K Savings,Income,Retire\n0,1,2,3,1\n", []string{"bad.csv:1", `unexpected column "Income"`, "data.drop"}},
 		{"non-numeric cell", "Customer ID,Age,401K Savings,Retire\n0,40,1000,1\n1,forty,1000,0\n", []string{"bad.csv:3", `column "Age"`, `"forty" is not a number`}},
+		{"go number syntax", "Customer ID,Age,401K Savings,Retire\n0,40,1_000,1\n", []string{"bad.csv:2", `"1_000" is not a number`}},
+		{"hex float", "Customer ID,Age,401K Savings,Retire\n0,0x1p4,1000,1\n", []string{"bad.csv:2", `"0x1p4" is not a number`}},
 		{"infinite cell", "Customer ID,Age,401K Savings,Retire\n0,40,Inf,1\n", []string{"bad.csv:2", `column "401K Savings"`, "finite"}},
 		{"label 2", "Customer ID,Age,401K Savings,Retire\n0,40,1000,2\n", []string{"bad.csv:2", `column "Retire"`, `"2" is not 0 or 1`}},
 		{"missing label", "Customer ID,Age,401K Savings,Retire\n0,40,1000,NA\n", []string{"bad.csv:2", `"NA" is not 0 or 1`}},
