@@ -1,6 +1,11 @@
 package artifact
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+)
 
 // Sentinel errors. Functions wrap them with the reference, file or layer that failed, so
 // callers test for them with errors.Is and show the full message to people.
@@ -47,4 +52,40 @@ var (
 	// ErrUnauthorized means the registry responded with 401 or 403, or requested credentials
 	// that were not given: credentials are missing, wrong, or lack the pull or push permission.
 	ErrUnauthorized = errors.New("unauthorized")
+
+	// ErrPlainHTTPRegistry means the registry responded to an HTTPS request with plain HTTP, so
+	// the connection needs RemoteOptions.PlainHTTP.
+	ErrPlainHTTPRegistry = errors.New("registry speaks plain HTTP")
+
+	// ErrInvalidDockerConfig means the Docker config file that RemoteOptions.DockerConfigPath
+	// names does not exist, or a Docker config file cannot be read or parsed.
+	ErrInvalidDockerConfig = errors.New("invalid Docker config")
 )
+
+// CorruptedBlobError reports a config or layer blob whose content, as the registry or OCI
+// layout served it, does not match its digest or size. Pushing the release again does not
+// replace the stored copy, because a push skips the blobs that the target already has, and
+// the distribution registry keeps its stored copy even when the same digest is uploaded
+// again. The error wraps ErrDigestMismatch.
+type CorruptedBlobError struct {
+	// Reference is the release that was pulled.
+	Reference Reference
+	// Digest is the digest that the manifest gives for the blob.
+	Digest digest.Digest
+	// Name is the file name of a layer, or "config".
+	Name string
+	// Path is the blob's file in an OCI image layout, empty for a registry.
+	Path string
+	// Err is the verification error.
+	Err error
+}
+
+func (e *CorruptedBlobError) Error() string {
+	location := "registry " + e.Reference.Registry + "/" + e.Reference.Repository
+	if e.Path != "" {
+		location = "OCI layout file " + e.Path
+	}
+	return fmt.Sprintf("blob %s (%s) in %s is corrupted: %v", e.Digest, e.Name, location, e.Err)
+}
+
+func (e *CorruptedBlobError) Unwrap() error { return e.Err }

@@ -84,16 +84,24 @@ func readFile(tb testing.TB, path string) []byte {
 	return data
 }
 
-// plainHTTP returns remote options for a test registry on 127.0.0.1: plain HTTP, a Docker
-// config that does not exist so the machine's credentials are never read, and a client that
-// retries quickly.
+// plainHTTP returns remote options for a test registry on 127.0.0.1: plain HTTP, an empty
+// Docker config so the machine's credentials are never read, and a client that retries
+// quickly.
 func plainHTTP(tb testing.TB) RemoteOptions {
 	tb.Helper()
 	return RemoteOptions{
 		PlainHTTP:        true,
-		DockerConfigPath: filepath.Join(tb.TempDir(), "docker-config.json"),
+		DockerConfigPath: emptyDockerConfig(tb),
 		HTTPClient:       registrytest.FastRetryClient(),
 	}
+}
+
+// emptyDockerConfig writes a Docker config.json without credentials and returns its path.
+func emptyDockerConfig(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "docker-config.json")
+	writeFile(tb, path, []byte("{}\n"))
+	return path
 }
 
 func mustParseReference(tb testing.TB, s string) Reference {

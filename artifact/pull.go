@@ -212,7 +212,11 @@ func (s *pullSource) config(ctx context.Context, entry cacheEntry, desc ocispec.
 	}
 	data, err := content.FetchAll(ctx, target, desc)
 	if err != nil {
-		return nil, fmt.Errorf("fetch config %s: %w", desc.Digest, classifyFetchError(err))
+		err = classifyFetchError(err)
+		if errors.Is(err, ErrDigestMismatch) {
+			return nil, s.corrupted(desc, "config", err)
+		}
+		return nil, fmt.Errorf("fetch config %s: %w", desc.Digest, err)
 	}
 	return data, nil
 }
@@ -247,9 +251,21 @@ func (s *pullSource) downloadLayer(ctx context.Context, path string, layer ocisp
 	defer body.Close()
 
 	if err := writeVerifiedFile(path, body, layer); err != nil {
+		if errors.Is(err, ErrDigestMismatch) {
+			return s.corrupted(layer, name, err)
+		}
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
 	return nil
+}
+
+// corrupted returns the error for a blob of the source that failed verification.
+func (s *pullSource) corrupted(blob ocispec.Descriptor, name string, err error) *CorruptedBlobError {
+	corruptedErr := &CorruptedBlobError{Reference: s.ref, Digest: blob.Digest, Name: name, Err: err}
+	if s.ref.IsLayout() {
+		corruptedErr.Path = filepath.Join(s.ref.LayoutPath, "blobs", blob.Digest.Algorithm().String(), blob.Digest.Encoded())
+	}
+	return corruptedErr
 }
 
 // classifyFetchError is classifyError plus the content verification errors of oras-go.

@@ -240,15 +240,18 @@ func pushChangedBundle(t *testing.T, layout, tag string, changeConfig func(*mode
 func TestPull_CorruptedBlobInLayout(t *testing.T) {
 	layout := filepath.Join(t.TempDir(), "layout")
 	ref := mustParseReference(t, "oci:"+layout+":1.0.0")
-	bundle := packFixture(t, newModelDir(t, fixtureWeights))
-	mustPush(t, newModelDir(t, fixtureWeights), ref, RemoteOptions{})
+	dir := newModelDir(t, fixtureWeights)
+	bundle := packFixture(t, dir)
+	mustPush(t, dir, ref, RemoteOptions{})
 
 	weights := bundle.Manifest.Layers[0]
-	corrupt(t, filepath.Join(layout, "blobs", "sha256", weights.Digest.Encoded()))
+	blobPath := filepath.Join(layout, "blobs", "sha256", weights.Digest.Encoded())
+	corrupt(t, blobPath)
 
 	cacheDir := t.TempDir()
 	_, err := Pull(t.Context(), ref, PullOptions{CacheDir: cacheDir})
 	assertDigestMismatch(t, err, fixtureWeightsFile)
+	assertCorruptedBlob(t, err, weights.Digest, fixtureWeightsFile, blobPath)
 
 	// Nothing of the corrupted layer, not even a temporary file, is left in the cache.
 	filesDir := newCacheEntry(cacheDir, bundle.Descriptor.Digest).filesDir()
@@ -258,19 +261,85 @@ func TestPull_CorruptedBlobInLayout(t *testing.T) {
 			t.Errorf("cache contains %s after a failed pull", entry.Name())
 		}
 	}
+
+	// A push of the same directory keeps the stored copy, but restores a deleted one.
+	mustPush(t, dir, ref, RemoteOptions{})
+	_, err = Pull(t.Context(), ref, PullOptions{CacheDir: t.TempDir()})
+	assertDigestMismatch(t, err, fixtureWeightsFile)
+	if err := os.Remove(blobPath); err != nil {
+		t.Fatal(err)
+	}
+	mustPush(t, dir, ref, RemoteOptions{})
+	if _, err := Pull(t.Context(), ref, PullOptions{CacheDir: t.TempDir()}); err != nil {
+		t.Errorf("Pull after the corrupted blob was deleted and pushed again: %v", err)
+	}
 }
 
 func TestPull_CorruptedBlobInDistribution(t *testing.T) {
 	registry := registrytest.RunDistribution(t, registrytest.DistributionOptions{})
 	ref := mustParseReference(t, registry.Host+"/models/retire:1.0.0")
 	remote := plainHTTP(t)
-	mustPush(t, newModelDir(t, fixtureWeights), ref, remote)
+	dir := newModelDir(t, fixtureWeights)
+	mustPush(t, dir, ref, remote)
 
-	bundle := packFixture(t, newModelDir(t, fixtureWeights))
-	corrupt(t, registry.BlobPath(bundle.Manifest.Layers[0].Digest))
+	bundle := packFixture(t, dir)
+	weights := bundle.Manifest.Layers[0]
+	corrupt(t, registry.BlobPath(weights.Digest))
 
 	_, err := Pull(t.Context(), ref, PullOptions{Remote: remote, CacheDir: t.TempDir()})
 	assertDigestMismatch(t, err, fixtureWeightsFile)
+	assertCorruptedBlob(t, err, weights.Digest, fixtureWeightsFile, "")
+
+	// The registry keeps its stored copy of a blob that is pushed again, even with Force.
+	if _, err := Push(t.Context(), dir, ref, PushOptions{Remote: remote, Created: fixtureCreated, Force: true}); err != nil {
+		t.Fatalf("forced Push of the same directory: %v", err)
+	}
+	_, err = Pull(t.Context(), ref, PullOptions{Remote: remote, CacheDir: t.TempDir()})
+	assertDigestMismatch(t, err, fixtureWeightsFile)
+
+	// Once the operator deletes the stored copy, a push of the same directory uploads it.
+	if err := os.Remove(registry.BlobPath(weights.Digest)); err != nil {
+		t.Fatal(err)
+	}
+	mustPush(t, dir, ref, remote)
+	assertTagWeights(t, ref, remote, bundle.Descriptor.Digest, string(fixtureWeights))
+}
+
+func TestPull_CorruptedConfigInLayout(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "layout")
+	ref := mustParseReference(t, "oci:"+layout+":1.0.0")
+	dir := newModelDir(t, fixtureWeights)
+	bundle := packFixture(t, dir)
+	mustPush(t, dir, ref, RemoteOptions{})
+
+	config := bundle.Manifest.Config
+	blobPath := filepath.Join(layout, "blobs", "sha256", config.Digest.Encoded())
+	corrupt(t, blobPath)
+
+	_, err := Pull(t.Context(), ref, PullOptions{CacheDir: t.TempDir()})
+	assertCorruptedBlob(t, err, config.Digest, "config", blobPath)
+}
+
+// assertCorruptedBlob checks that err is a *CorruptedBlobError for the blob, and that its
+// message names the digest and the file.
+func assertCorruptedBlob(t *testing.T, err error, blob digest.Digest, name, path string) {
+	t.Helper()
+	var corrupted *CorruptedBlobError
+	if !errors.As(err, &corrupted) {
+		t.Fatalf("Pull error = %v, want a *CorruptedBlobError", err)
+	}
+	if corrupted.Digest != blob || corrupted.Name != name || corrupted.Path != path {
+		t.Errorf("CorruptedBlobError digest, name, path = %s, %q, %q, want %s, %q, %q",
+			corrupted.Digest, corrupted.Name, corrupted.Path, blob, name, path)
+	}
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Errorf("Pull error = %v, want ErrDigestMismatch", err)
+	}
+	for _, text := range []string{blob.String(), name} {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("Pull error %q does not contain %q", err, text)
+		}
+	}
 }
 
 // corrupt flips the first byte of a file, keeping its size, as a bad disk or a tampered

@@ -29,9 +29,11 @@ type PushOptions struct {
 // ValidateVersion). It returns the manifest descriptor.
 //
 // Push uploads the layers, then the config, then the manifest by digest, and moves the tag
-// last, so a push that fails or is cancelled part-way leaves the tag as it was. An existing
-// tag is ErrVersionExists unless opts.Force is set or it already names the same manifest, in
-// which case Push succeeds without changing anything.
+// last, so a push that fails or is cancelled part-way leaves the tag as it was. It skips each
+// blob that the target already has, without reading the stored copy. An existing tag is
+// ErrVersionExists unless opts.Force is set or it already names the same manifest. In that
+// case Push leaves the tag and uploads only the blobs that the target lacks, such as a
+// corrupted blob that the registry's operator deleted.
 func Push(ctx context.Context, dir string, ref Reference, opts PushOptions) (ocispec.Descriptor, error) {
 	if ref.Tag == "" {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s: a push needs a version tag, not a digest: %w", ref, ErrInvalidReference)
@@ -70,10 +72,10 @@ func openPushTarget(ctx context.Context, ref Reference, opts RemoteOptions) (ora
 // pushBundle uploads the blobs and the manifest of bundle to target and then points tag at it.
 func pushBundle(ctx context.Context, target oras.Target, bundle *Bundle, tag string, force bool) error {
 	existing, err := target.Resolve(ctx, tag)
+	// When the tag already names this manifest, the push only restores missing blobs.
+	tagged := err == nil && existing.Digest == bundle.Descriptor.Digest
 	switch {
-	case err == nil && existing.Digest == bundle.Descriptor.Digest:
-		return nil
-	case err == nil && !force:
+	case err == nil && !tagged && !force:
 		// NOTE: another push may create the tag between this check and the tag update below,
 		// because the OCI distribution API has no conditional manifest PUT.
 		return fmt.Errorf("tag %s already names manifest %s, pick a new version or force the push: %w",
@@ -91,6 +93,9 @@ func pushBundle(ctx context.Context, target oras.Target, bundle *Bundle, tag str
 
 	if err := pushIfMissing(ctx, target, bundle.Descriptor, bundle.ManifestBytes); err != nil {
 		return fmt.Errorf("upload manifest %s: %w", bundle.Descriptor.Digest, classifyError(err))
+	}
+	if tagged {
+		return nil
 	}
 	if err := tagManifest(ctx, target, bundle, tag); err != nil {
 		return fmt.Errorf("tag manifest %s as %s: %w", bundle.Descriptor.Digest, tag, classifyError(err))

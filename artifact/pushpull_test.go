@@ -216,7 +216,7 @@ func TestPull_RegistryUnreachable(t *testing.T) {
 	ref := mustParseReference(t, registrytest.ClosedAddress(t)+"/retire:1.0.0")
 
 	// The default client: a refused connection is not retried, so this returns at once.
-	_, err := Pull(context.Background(), ref, PullOptions{Remote: RemoteOptions{PlainHTTP: true, DockerConfigPath: filepath.Join(t.TempDir(), "none.json")}})
+	_, err := Pull(context.Background(), ref, PullOptions{Remote: RemoteOptions{PlainHTTP: true, DockerConfigPath: emptyDockerConfig(t)}})
 	if !errors.Is(err, ErrRegistryUnreachable) {
 		t.Fatalf("Pull error = %v, want ErrRegistryUnreachable", err)
 	}
@@ -232,7 +232,7 @@ func TestPull_RegistryUnreachable(t *testing.T) {
 
 func BenchmarkPull_RegistryUnreachable(b *testing.B) {
 	ref := mustParseReference(b, registrytest.ClosedAddress(b)+"/retire:1.0.0")
-	opts := PullOptions{Remote: RemoteOptions{PlainHTTP: true, DockerConfigPath: filepath.Join(b.TempDir(), "none.json")}, CacheDir: b.TempDir()}
+	opts := PullOptions{Remote: RemoteOptions{PlainHTTP: true, DockerConfigPath: emptyDockerConfig(b)}, CacheDir: b.TempDir()}
 	for b.Loop() {
 		if _, err := Pull(context.Background(), ref, opts); !errors.Is(err, ErrRegistryUnreachable) {
 			b.Fatalf("Pull error = %v, want ErrRegistryUnreachable", err)

@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,8 +33,10 @@ type RemoteOptions struct {
 	// Username and Password are the registry credentials. When both are empty, credentials
 	// come from the Docker config file.
 	Username, Password string
-	// DockerConfigPath is the Docker config.json to read credentials from. Empty means
-	// $DOCKER_CONFIG/config.json, or ~/.docker/config.json when DOCKER_CONFIG is unset.
+	// DockerConfigPath is the Docker config.json to read credentials from, and a path that
+	// does not exist is ErrInvalidDockerConfig. Empty means $DOCKER_CONFIG/config.json, or
+	// ~/.docker/config.json when DOCKER_CONFIG is unset, or anonymous access when HOME is
+	// unset too. A missing default file also means anonymous access.
 	DockerConfigPath string
 	// HTTPClient sends the registry requests. Nil means a client with connection timeouts
 	// whose transport retries 5xx, 408, 429, dial timeouts and connection resets up to
@@ -83,7 +86,9 @@ func newRepository(ref Reference, opts RemoteOptions) (*remote.Repository, error
 }
 
 // credentialFunc returns the static credentials of opts when set, and otherwise a lookup in
-// the Docker config file, which may call a credential helper that the config names.
+// the Docker config file, which may call a credential helper that the config names. Without
+// an explicit DockerConfigPath, DOCKER_CONFIG or HOME there is no Docker config to read, so
+// it returns nil, which auth.Client treats as anonymous access.
 func credentialFunc(ref Reference, opts RemoteOptions) (auth.CredentialFunc, error) {
 	if opts.Username != "" || opts.Password != "" {
 		return auth.StaticCredential(ref.Registry, auth.Credential{
@@ -94,15 +99,38 @@ func credentialFunc(ref Reference, opts RemoteOptions) (auth.CredentialFunc, err
 
 	var store credentials.Store
 	var err error
-	if opts.DockerConfigPath != "" {
+	switch {
+	case opts.DockerConfigPath != "":
+		// credentials.NewStore treats a missing file as an empty config, which would hide a
+		// mistyped path behind an anonymous request.
+		_, statErr := os.Stat(opts.DockerConfigPath)
+		if errors.Is(statErr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no Docker config file at %s, check the path: %w", opts.DockerConfigPath, ErrInvalidDockerConfig)
+		}
+		if statErr != nil {
+			return nil, fmt.Errorf("read Docker config: %w: %w", statErr, ErrInvalidDockerConfig)
+		}
 		store, err = credentials.NewStore(opts.DockerConfigPath, credentials.StoreOptions{})
-	} else {
+	case os.Getenv(dockerConfigEnv) == "" && !hasHomeDir():
+		return nil, nil
+	default:
 		store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load registry credentials from the Docker config: %w", err)
+		return nil, fmt.Errorf("load registry credentials from the Docker config: %w: %w", err, ErrInvalidDockerConfig)
 	}
 	return credentials.Credential(store), nil
+}
+
+// dockerConfigEnv is the variable with the directory of the Docker config.json, which
+// credentials.NewStoreFromDocker reads before it falls back to ~/.docker.
+const dockerConfigEnv = "DOCKER_CONFIG"
+
+// hasHomeDir reports whether the user has a home directory, where the default Docker config
+// lives. On Unix that means HOME is set and not empty.
+func hasHomeDir() bool {
+	_, err := os.UserHomeDir()
+	return err == nil
 }
 
 // openLayoutForPush opens the OCI image layout of ref, creating the directory when missing.
@@ -136,7 +164,8 @@ func openLayoutForPull(ctx context.Context, ref Reference) (oras.ReadOnlyTarget,
 const ociIndexFile = "index.json"
 
 // classifyError adds the sentinel that matches a registry or layout error: ErrNotFound,
-// ErrUnauthorized, ErrRegistryUnreachable or ErrTooLarge. Other errors are returned unchanged.
+// ErrUnauthorized, ErrRegistryUnreachable, ErrPlainHTTPRegistry or ErrTooLarge. Other errors
+// are returned unchanged.
 func classifyError(err error) error {
 	kind := errorKind(err)
 	if kind == nil || errors.Is(err, kind) {
@@ -156,6 +185,7 @@ func classifyError(err error) error {
 var errorHints = map[error]string{
 	ErrUnauthorized:        "check the registry username and password, or the Docker config",
 	ErrRegistryUnreachable: "check the registry address and that the registry is running",
+	ErrPlainHTTPRegistry:   "connect over plain HTTP: trainer push --plain-http, or REGISTRY_PLAIN_HTTP=true for model-server",
 }
 
 func errorKind(err error) error {
@@ -178,10 +208,23 @@ func errorKind(err error) error {
 		return ErrTooLarge
 	case errors.Is(err, context.Canceled):
 		return nil
+	case isPlainHTTPResponse(err):
+		return ErrPlainHTTPRegistry
 	case isUnreachable(err):
 		return ErrRegistryUnreachable
 	}
 	return nil
+}
+
+// isPlainHTTPResponse reports whether err means that a plain-HTTP server responded to the TLS
+// handshake. http.Client turns that tls.RecordHeaderError into http.ErrSchemeMismatch only
+// when the transport returns it unwrapped, so both forms are checked.
+func isPlainHTTPResponse(err error) bool {
+	if errors.Is(err, http.ErrSchemeMismatch) {
+		return true
+	}
+	var recordErr tls.RecordHeaderError
+	return errors.As(err, &recordErr) && string(recordErr.RecordHeader[:]) == "HTTP/"
 }
 
 // isUnreachable reports whether err means that no HTTP response arrived: a failed DNS lookup
