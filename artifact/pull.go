@@ -61,6 +61,7 @@ type Release struct {
 // verifying its size and digest, into <CacheDir>/<algorithm>/<hex>/files/ with a temporary
 // name and a rename. A file already in the cache is verified again and reused; a corrupted
 // one is downloaded again. A pull by digest whose files are all in the cache sends no request.
+// A config or layer that the source serves corrupted is a *CorruptedBlobError.
 func Pull(ctx context.Context, ref Reference, opts PullOptions) (*Release, error) {
 	release, err := pull(ctx, ref, opts)
 	if err != nil {

@@ -15,13 +15,18 @@ var (
 	// in use.
 	ErrListen = errors.New("cannot listen")
 
-	// ErrModelUnavailable means the model release cannot be pulled: not found, registry
-	// unreachable, unauthorized, not a model artifact, or corrupted.
+	// ErrModelUnavailable means the model release cannot be pulled or read back from the
+	// cache: not found, registry unreachable, unauthorized, not a model artifact, corrupted,
+	// a Docker config that cannot be read, or a cached file that changed after the pull.
 	ErrModelUnavailable = errors.New("model unavailable")
 
 	// ErrInvalidModel means the release was pulled but its weights or metadata cannot be
 	// loaded into a classifier.
 	ErrInvalidModel = errors.New("invalid model")
+
+	// errCachedFileChanged means that a file of a pulled release failed verification, or could
+	// not be read, between the pull and the load.
+	errCachedFileChanged = errors.New("cached file changed after the pull")
 )
 
 // Kinds of HTTP errors. A handler wraps one of them in a clientError, whose message is safe to

@@ -54,8 +54,12 @@ func loadModel(ctx context.Context, ref artifact.Reference, cfg Config, cacheDir
 		return nil, describePullError(ref, cfg, err)
 	}
 	m, err := newModel(release)
+	if errors.Is(err, errCachedFileChanged) {
+		return nil, fmt.Errorf("a file of model %s changed in the cache directory %s after the pull, check that no other process writes to it and start the server again: %w: %w",
+			ref, cacheDir, err, ErrModelUnavailable)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("model %s (%s) cannot be loaded, push a fixed release and set MODEL_VERSION to it: %w: %w",
+		return nil, fmt.Errorf("model %s (%s) cannot be loaded, publish a fixed release under a new version and set MODEL_VERSION to it: %w: %w",
 			ref, release.Digest, err, ErrInvalidModel)
 	}
 	return m, nil
@@ -70,7 +74,8 @@ func newModel(release *artifact.Release) (*model, error) {
 	}
 	weights, err := release.Weights()
 	if err != nil {
-		return nil, fmt.Errorf("read weights: %w", err)
+		// Pull verified the file, so a failure here means that it changed on disk since.
+		return nil, fmt.Errorf("read weights: %w: %w", err, errCachedFileChanged)
 	}
 	pipeline, err := classifier.Load(metadata.Model.Format, weights, metadata.Model.Preprocessing, features)
 	if err != nil {
@@ -141,11 +146,16 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 		location = "OCI layout " + ref.LayoutPath
 	}
 
+	var corrupted *artifact.CorruptedBlobError
 	var summary string
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		summary = fmt.Sprintf("pulling model %s timed out after MODEL_PULL_TIMEOUT %s, check that the registry is healthy or raise MODEL_PULL_TIMEOUT",
 			ref, cfg.PullTimeout)
+	case errors.Is(err, artifact.ErrInvalidDockerConfig):
+		summary = describeDockerConfigError(cfg)
+	case errors.Is(err, artifact.ErrPlainHTTPRegistry):
+		summary = fmt.Sprintf("%s responded to HTTPS with plain HTTP, set REGISTRY_PLAIN_HTTP=true to connect without TLS", location)
 	case errors.Is(err, artifact.ErrNotFound):
 		summary = fmt.Sprintf("model version %q not found in %s, check MODEL_VERSION and MODEL_REPOSITORY", ref.Version(), location)
 	case errors.Is(err, artifact.ErrRegistryUnreachable):
@@ -154,17 +164,56 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 			summary += ", and set REGISTRY_PLAIN_HTTP=true for a registry without TLS"
 		}
 	case errors.Is(err, artifact.ErrUnauthorized):
-		summary = fmt.Sprintf("%s rejected the credentials for %s, check REGISTRY_USERNAME and REGISTRY_PASSWORD or the Docker config", location, ref)
+		summary = describeUnauthorized(location, ref, cfg)
 	case errors.Is(err, artifact.ErrWrongArtifactType):
 		summary = fmt.Sprintf("%s is not a model release, check that MODEL_REPOSITORY and MODEL_VERSION name a version that the trainer pushed", ref)
 	case errors.Is(err, artifact.ErrWrongMediaType), errors.Is(err, artifact.ErrInvalidManifest), errors.Is(err, artifact.ErrTooLarge):
-		summary = fmt.Sprintf("%s is not a valid model release, push it again with the trainer or pin another MODEL_VERSION", ref)
+		summary = fmt.Sprintf("%s is not a valid model release, publish the model with the trainer under a new version and set MODEL_VERSION to it", ref)
+	case errors.As(err, &corrupted):
+		summary = describeCorruptedBlob(ref, location, corrupted)
 	case errors.Is(err, artifact.ErrDigestMismatch):
-		summary = fmt.Sprintf("model %s is corrupted, its content does not match its digest: push the release again, and check the storage of %s", ref, location)
+		summary = fmt.Sprintf("model %s does not match its digests, so it is corrupted or was not pushed by the trainer: publish the model with the trainer under a new version and set MODEL_VERSION to it", ref)
 	case errors.Is(err, artifact.ErrInvalidReference):
 		summary = fmt.Sprintf("MODEL_REPOSITORY %q with MODEL_VERSION %q is not a valid reference", cfg.Repository, cfg.Version)
 	default:
 		summary = fmt.Sprintf("pulling model %s failed", ref)
 	}
 	return fmt.Errorf("%s: %w: %w", summary, err, ErrModelUnavailable)
+}
+
+// describeCorruptedBlob returns the summary for a blob whose stored copy is corrupted, with
+// who can repair it and how. Pushing the release again does nothing, because a push skips
+// each blob that the target stores, so the stored copy must be replaced or deleted first.
+func describeCorruptedBlob(ref artifact.Reference, location string, corrupted *artifact.CorruptedBlobError) string {
+	meanwhile := "Meanwhile, set MODEL_VERSION to a release that does not use this blob"
+	if corrupted.Path != "" {
+		return fmt.Sprintf("model %s is corrupted in %s. A push does not replace a blob that the layout stores, "+
+			"so replace the file %s with a good copy, or delete it and then push the same model directory again with the trainer. %s",
+			ref, location, corrupted.Path, meanwhile)
+	}
+	return fmt.Sprintf("model %s is corrupted in %s. A push does not replace a blob that the registry stores, "+
+		"so the registry's operator must restore blob %s (%s) from a backup, or delete it from the registry's storage "+
+		"and then push the same model directory again with the trainer. %s",
+		ref, location, corrupted.Digest, corrupted.Name, meanwhile)
+}
+
+// describeUnauthorized returns the summary for a 401 or 403: which credentials the registry
+// rejected and where to set others.
+func describeUnauthorized(location string, ref artifact.Reference, cfg Config) string {
+	if cfg.Username != "" {
+		return fmt.Sprintf("%s rejected the credentials for %s, check REGISTRY_USERNAME and REGISTRY_PASSWORD and that this user may pull from the repository",
+			location, ref)
+	}
+	return fmt.Sprintf("%s denied access to %s, which needs credentials that the Docker config does not have or that the registry rejected: "+
+		"set REGISTRY_USERNAME and REGISTRY_PASSWORD, or REGISTRY_DOCKER_CONFIG to a Docker config with credentials for %s",
+		location, ref, ref.Registry)
+}
+
+// describeDockerConfigError returns the summary for a Docker config that cannot be read,
+// with how to fix or avoid it.
+func describeDockerConfigError(cfg Config) string {
+	if cfg.DockerConfig != "" {
+		return fmt.Sprintf("REGISTRY_DOCKER_CONFIG %q cannot be used, set it to an existing Docker config.json, or leave it empty for the default Docker config", cfg.DockerConfig)
+	}
+	return "the default Docker config cannot be read, fix or remove it, set REGISTRY_DOCKER_CONFIG to another file, or set REGISTRY_USERNAME and REGISTRY_PASSWORD"
 }

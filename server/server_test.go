@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
@@ -299,7 +300,7 @@ func TestLoadModel_Errors(t *testing.T) {
 				return Config{Repository: "oci:" + layout, Version: fixtureVersion}
 			},
 			wantErrs: []error{ErrInvalidModel, classifier.ErrInvalid},
-			wantText: "cannot be loaded, push a fixed release",
+			wantText: "cannot be loaded, publish a fixed release under a new version",
 		},
 	}
 	for _, tt := range tests {
@@ -323,6 +324,149 @@ func TestLoadModel_Errors(t *testing.T) {
 				t.Error("the server has a model after a failed load")
 			}
 		})
+	}
+}
+
+func TestLoadModel_CorruptedBlobInLayout(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "store")
+	model := servertest.PushModel(t, "oci:"+layout, fixtureVersion)
+	weights := servertest.LayerDigest(t, layout, model.Digest, servertest.WeightsFile)
+	blobPath := servertest.LayoutBlobPath(layout, weights)
+	servertest.CorruptFile(t, blobPath)
+	cfg := Config{Repository: "oci:" + layout, Version: fixtureVersion}
+
+	err := loadFreshModel(t, cfg)
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrDigestMismatch) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrDigestMismatch", err)
+	}
+	for _, text := range []string{"is corrupted in OCI layout " + layout, "replace the file " + blobPath, "delete it and then push the same model directory again", weights.String()} {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("error %q does not contain %q", err, text)
+		}
+	}
+
+	// The advice works: without the corrupted file, a push of the same model restores it.
+	if err := os.Remove(blobPath); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Push(t, model.Metadata, model.Pipeline, "oci:"+layout, fixtureVersion)
+	if err := loadFreshModel(t, cfg); err != nil {
+		t.Errorf("LoadModel after the blob was deleted and the model pushed again: %v", err)
+	}
+}
+
+func TestLoadModel_CorruptedBlobInDistribution(t *testing.T) {
+	registry := registrytest.RunDistribution(t, registrytest.DistributionOptions{})
+	model := servertest.PushModel(t, registry.Host+"/retire", fixtureVersion)
+	weights, err := model.Pipeline.MarshalWeights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Layers are the files' raw bytes, so the weights layer's digest is that of the file.
+	weightsDigest := digest.FromBytes(weights)
+	servertest.CorruptFile(t, registry.BlobPath(weightsDigest))
+	cfg := Config{Repository: model.Repository, Version: fixtureVersion, PlainHTTP: true}
+
+	err = loadFreshModel(t, cfg)
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrDigestMismatch) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrDigestMismatch", err)
+	}
+	wantTexts := []string{
+		"is corrupted in registry " + model.Repository,
+		"the registry's operator must restore blob " + weightsDigest.String() + " (" + servertest.WeightsFile + ")",
+		"delete it from the registry's storage and then push the same model directory again",
+	}
+	for _, text := range wantTexts {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("error %q does not contain %q", err, text)
+		}
+	}
+
+	// A push while the corrupted copy is stored changes nothing, but one after the operator
+	// deleted it uploads the blob again.
+	servertest.Push(t, model.Metadata, model.Pipeline, model.Repository, fixtureVersion)
+	if err := loadFreshModel(t, cfg); !errors.Is(err, artifact.ErrDigestMismatch) {
+		t.Errorf("LoadModel after a push over the corrupted blob = %v, want artifact.ErrDigestMismatch", err)
+	}
+	if err := os.Remove(registry.BlobPath(weightsDigest)); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Push(t, model.Metadata, model.Pipeline, model.Repository, fixtureVersion)
+	if err := loadFreshModel(t, cfg); err != nil {
+		t.Errorf("LoadModel after the blob was deleted and the model pushed again: %v", err)
+	}
+}
+
+// loadFreshModel runs LoadModel of a new server for cfg with an empty cache directory.
+func loadFreshModel(t *testing.T, cfg Config) error {
+	t.Helper()
+	cfg.CacheDir = t.TempDir()
+	s, err := New(cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.LoadModel(t.Context())
+}
+
+func TestLoadModel_PlainHTTPRegistryOverHTTPS(t *testing.T) {
+	host := registrytest.StartDistribution(t)
+	servertest.PushModel(t, host+"/retire", fixtureVersion)
+
+	err := loadFreshModel(t, Config{Repository: host + "/retire", Version: fixtureVersion})
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrPlainHTTPRegistry) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrPlainHTTPRegistry", err)
+	}
+	if !strings.HasPrefix(err.Error(), "registry "+host+"/retire responded to HTTPS with plain HTTP, set REGISTRY_PLAIN_HTTP=true") {
+		t.Errorf("error %q does not start with the REGISTRY_PLAIN_HTTP hint", err)
+	}
+}
+
+func TestLoadModel_DockerConfig(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", fixtureVersion)
+	missing := filepath.Join(t.TempDir(), "docker", "config.json")
+
+	err := loadFreshModel(t, Config{Repository: host + "/retire", Version: fixtureVersion, PlainHTTP: true, DockerConfig: missing})
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrInvalidDockerConfig) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrInvalidDockerConfig", err)
+	}
+	for _, text := range []string{"REGISTRY_DOCKER_CONFIG " + strconv.Quote(missing), "no Docker config file at " + missing} {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("error %q does not contain %q", err, text)
+		}
+	}
+
+	// Without HOME or DOCKER_CONFIG there is no default Docker config, so the pull is anonymous.
+	unsetEnv(t, "HOME")
+	unsetEnv(t, "DOCKER_CONFIG")
+	if err := loadFreshModel(t, Config{Repository: host + "/retire", Version: fixtureVersion, PlainHTTP: true}); err != nil {
+		t.Errorf("LoadModel without HOME: %v", err)
+	}
+}
+
+// unsetEnv unsets the variable for the rest of the test and restores it afterwards.
+func unsetEnv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "")
+	if err := os.Unsetenv(name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadModel_AnonymousUnauthorized(t *testing.T) {
+	registry := registrytest.RunDistribution(t, registrytest.DistributionOptions{Username: "trainer", Password: "push-secret"})
+	dockerConfig := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(dockerConfig, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	err := loadFreshModel(t, Config{Repository: registry.Host + "/retire", Version: fixtureVersion, PlainHTTP: true, DockerConfig: dockerConfig})
+	if !errors.Is(err, artifact.ErrUnauthorized) {
+		t.Fatalf("LoadModel = %v, want artifact.ErrUnauthorized", err)
+	}
+	want := "registry " + registry.Host + "/retire denied access to " + registry.Host + "/retire:" + fixtureVersion
+	if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "set REGISTRY_USERNAME and REGISTRY_PASSWORD, or REGISTRY_DOCKER_CONFIG") {
+		t.Errorf("error %q does not start with %q and name the credential settings", err, want)
 	}
 }
 

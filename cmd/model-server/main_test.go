@@ -56,8 +56,14 @@ type process struct {
 }
 
 // start runs model-server on a free port of 127.0.0.1 with env and a clean environment, so
-// settings of the machine running the tests cannot leak in.
+// settings of the machine running the tests cannot leak in. HOME is an empty directory.
 func start(t *testing.T, args []string, env ...string) *process {
+	t.Helper()
+	return startWithoutHome(t, args, append([]string{"HOME=" + t.TempDir()}, env...)...)
+}
+
+// startWithoutHome is start without HOME in the environment, as under env -i.
+func startWithoutHome(t *testing.T, args []string, env ...string) *process {
 	t.Helper()
 	address := registrytest.ClosedAddress(t)
 	host, port, err := net.SplitHostPort(address)
@@ -66,7 +72,7 @@ func start(t *testing.T, args []string, env ...string) *process {
 	}
 	p := &process{url: "http://" + address, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(binary, args...)
-	p.cmd.Env = append([]string{"HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "HOST=" + host, "PORT=" + port}, env...)
+	p.cmd.Env = append([]string{"TMPDIR=" + t.TempDir(), "HOST=" + host, "PORT=" + port}, env...)
 	p.cmd.Stdout = p.stderr
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -212,7 +218,34 @@ func TestModelServer_CorruptedBlobInDistribution(t *testing.T) {
 	servertest.CorruptFile(t, registry.BlobPath(digest.FromBytes(weights)))
 
 	p := start(t, nil, "MODEL_REPOSITORY="+registry.Host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true")
-	assertFailsWith(t, p, "is corrupted", "digest mismatch")
+	assertFailsWith(t, p, "is corrupted", "digest mismatch",
+		"the registry's operator must restore blob "+digest.FromBytes(weights).String()+" ("+servertest.WeightsFile+")")
+}
+
+func TestModelServer_WithoutHome(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	model := servertest.PushModel(t, host+"/retire", "0.1.0")
+
+	p := startWithoutHome(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true")
+	p.waitReady(t)
+	assertPrediction(t, p.url, model)
+}
+
+func TestModelServer_MissingDockerConfig(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", "0.1.0")
+	missing := filepath.Join(t.TempDir(), "config.json")
+
+	p := start(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true", "REGISTRY_DOCKER_CONFIG="+missing)
+	assertFailsWith(t, p, "REGISTRY_DOCKER_CONFIG \""+missing+"\" cannot be used", "no Docker config file at "+missing)
+}
+
+func TestModelServer_PlainHTTPRegistryOverHTTPS(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", "0.1.0")
+
+	p := start(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0")
+	assertFailsWith(t, p, "responded to HTTPS with plain HTTP, set REGISTRY_PLAIN_HTTP=true")
 }
 
 func TestModelServer_MissingVersion(t *testing.T) {
