@@ -274,6 +274,9 @@ func (c Config) Validate() error {
 	case err != nil:
 		return fmt.Errorf("validate settings: %w: %w", err, ErrInvalidConfig)
 	}
+	if c.Host != "" && net.ParseIP(c.Host) == nil && hasNumericTopLabel(c.Host) {
+		problems = append(problems, fmt.Sprintf("HOST %q is not a valid IP address: %s", c.Host, settingHints["HOST"]))
+	}
 	if len(problems) == 0 {
 		if _, err := c.reference(); err != nil {
 			problems = append(problems, fmt.Sprintf("MODEL_REPOSITORY %q with MODEL_VERSION %q is not a valid reference: %v", c.Repository, c.Version, err))
@@ -283,6 +286,22 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalidConfig)
 	}
 	return nil
+}
+
+// hasNumericTopLabel reports whether the last label of host is all digits, such as in
+// 999.1.1.1. Top-level domains are alphabetic, so such a host is a mistyped IP address and
+// no host name, and listening on it would only send a DNS query.
+func hasNumericTopLabel(host string) bool {
+	label := host[strings.LastIndexByte(host, '.')+1:]
+	if label == "" {
+		return false
+	}
+	for _, r := range label {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // configValidator returns a validator that names fields by their environment variable.

@@ -156,6 +156,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{name: "log level", environ: append(base, "LOG_LEVEL=verbose"), wantText: []string{`LOG_LEVEL "verbose" is invalid`, "debug, info, warn or error"}},
 		{name: "log format", environ: append(base, "LOG_FORMAT=xml"), wantText: []string{`LOG_FORMAT "xml" is invalid`}},
 		{name: "host", environ: append(base, "HOST=not a host"), wantText: []string{`HOST "not a host" is invalid`}},
+		{name: "host out of range", environ: append(base, "HOST=999.1.1.1"), wantText: []string{`HOST "999.1.1.1" is not a valid IP address`}},
+		{name: "host of three numbers", environ: append(base, "HOST=10.1.2"), wantText: []string{`HOST "10.1.2" is not a valid IP address`}},
 		{name: "username without password", environ: append(base, "REGISTRY_USERNAME=puller"), wantText: []string{"REGISTRY_PASSWORD is missing"}},
 		{name: "password without username", environ: append(base, "REGISTRY_PASSWORD=s3cret"), wantText: []string{"REGISTRY_USERNAME is missing"}},
 		{name: "repository with tag", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire:0.1.0", "MODEL_VERSION=0.1.0"}, wantText: []string{"is not a valid reference", "contains a tag"}},
@@ -249,4 +251,13 @@ func writeConfigFile(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func TestLoadConfig_ValidHosts(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "::1", "0.0.0.0", "localhost", "model-server.internal", "node-1.example.com"} {
+		_, err := LoadConfig("", []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION=0.1.0", "HOST=" + host})
+		if err != nil {
+			t.Errorf("HOST=%s: %v", host, err)
+		}
+	}
 }

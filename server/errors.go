@@ -11,8 +11,8 @@ var (
 	// ErrInvalidConfig means a setting is missing or invalid.
 	ErrInvalidConfig = errors.New("invalid configuration")
 
-	// ErrListen means the server cannot listen on its address, most often because the port is
-	// in use.
+	// ErrListen means the server cannot listen on its address: the port is in use, HOST is
+	// not an address of this machine, or the port needs privileges.
 	ErrListen = errors.New("cannot listen")
 
 	// ErrModelUnavailable means the model release cannot be pulled or read back from the

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -79,10 +80,30 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	address := s.cfg.address()
 	listener, err := (&net.ListenConfig{}).Listen(ctx, "tcp", address)
 	if err != nil {
-		return fmt.Errorf("listen on %s failed, stop the process that uses port %d or set PORT to a free port: %w: %w",
-			address, s.cfg.Port, err, ErrListen)
+		return describeListenError(s.cfg, address, err)
 	}
 	return s.Serve(ctx, listener)
+}
+
+// describeListenError wraps a listen error with ErrListen and with what is wrong: the port is
+// in use, HOST is not an address of this machine or cannot be resolved, or a port below 1024
+// needs privileges.
+func describeListenError(cfg Config, address string, err error) error {
+	var dnsErr *net.DNSError
+	var summary string
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		summary = fmt.Sprintf("port %d is in use, stop the process that uses it or set PORT to a free port", cfg.Port)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		summary = fmt.Sprintf("HOST %q is not an address of this machine, set HOST to one of its addresses or leave it empty to listen on every interface", cfg.Host)
+	case errors.As(err, &dnsErr):
+		summary = fmt.Sprintf("HOST %q cannot be resolved to an address, set HOST to an IP address or a resolvable host name of this machine", cfg.Host)
+	case errors.Is(err, syscall.EACCES) && cfg.Port < 1024:
+		summary = fmt.Sprintf("permission denied for port %d, set PORT to 1024 or higher, or allow the process to bind low ports", cfg.Port)
+	default:
+		summary = "check HOST and PORT"
+	}
+	return fmt.Errorf("listen on %s failed, %s: %w: %w", address, summary, err, ErrListen)
 }
 
 // Serve serves HTTP on listener while it pulls and loads the model, so that /healthz responds

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -604,6 +605,48 @@ func TestRun_BusyPort(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "127.0.0.1:"+strconv.Itoa(port)) || !strings.Contains(err.Error(), "set PORT") {
 		t.Errorf("error %q does not name the address and PORT", err)
+	}
+}
+
+func TestRun_UnavailableAddress(t *testing.T) {
+	// 192.0.2.1 is in TEST-NET-1, a range reserved for documentation that no interface of
+	// the machine has. Binding it fails at once and sends no packet.
+	cfg := Config{Repository: registrytest.ClosedAddress(t) + "/retire", Version: fixtureVersion, Host: "192.0.2.1", Port: 8080}
+	err := Run(t.Context(), cfg, discardLogger())
+	if !errors.Is(err, ErrListen) || !errors.Is(err, syscall.EADDRNOTAVAIL) {
+		t.Fatalf("Run = %v, want ErrListen and EADDRNOTAVAIL", err)
+	}
+	if !strings.Contains(err.Error(), `HOST "192.0.2.1" is not an address of this machine`) {
+		t.Errorf("error %q does not say that HOST is not an address of this machine", err)
+	}
+	if strings.Contains(err.Error(), "port") {
+		t.Errorf("error %q blames the port", err)
+	}
+}
+
+func TestDescribeListenError(t *testing.T) {
+	cfg := Config{Host: "model-server.internal", Port: 80}
+	tests := []struct {
+		name     string
+		err      error
+		wantText string
+	}{
+		{"port in use", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}, "port 80 is in use"},
+		{"address not available", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EADDRNOTAVAIL)}, `HOST "model-server.internal" is not an address of this machine`},
+		{"host not resolved", &net.OpError{Op: "listen", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "model-server.internal", IsNotFound: true}}, `HOST "model-server.internal" cannot be resolved`},
+		{"low port", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EACCES)}, "permission denied for port 80, set PORT to 1024 or higher"},
+		{"other", errors.New("too many open files"), "check HOST and PORT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := describeListenError(cfg, "model-server.internal:80", tt.err)
+			if !errors.Is(err, ErrListen) {
+				t.Errorf("error %v, want ErrListen", err)
+			}
+			if !strings.HasPrefix(err.Error(), "listen on model-server.internal:80 failed, "+tt.wantText) {
+				t.Errorf("error %q does not start with the address and %q", err, tt.wantText)
+			}
+		})
 	}
 }
 

@@ -266,7 +266,22 @@ func TestModelServer_BusyPort(t *testing.T) {
 
 	// The later PORT wins over the free port that start sets.
 	p := start(t, nil, "MODEL_REPOSITORY="+registrytest.ClosedAddress(t)+"/retire", "MODEL_VERSION=0.1.0", "PORT="+port)
-	assertFailsWith(t, p, "listen on "+busy.Addr().String()+" failed", "set PORT to a free port")
+	assertFailsWith(t, p, "listen on "+busy.Addr().String()+" failed, port "+port+" is in use", "set PORT to a free port")
+}
+
+func TestModelServer_InvalidHost(t *testing.T) {
+	p := start(t, nil, "MODEL_REPOSITORY="+registrytest.ClosedAddress(t)+"/retire", "MODEL_VERSION=0.1.0", "HOST=999.1.1.1")
+	assertFailsWith(t, p, `HOST "999.1.1.1" is not a valid IP address`, "set it to an IP address or host name of this machine")
+}
+
+func TestModelServer_UnavailableAddress(t *testing.T) {
+	// 192.0.2.1 is in TEST-NET-1, a range reserved for documentation that no interface of
+	// the machine has. Binding it fails at once and sends no packet.
+	p := start(t, nil, "MODEL_REPOSITORY="+registrytest.ClosedAddress(t)+"/retire", "MODEL_VERSION=0.1.0", "HOST=192.0.2.1")
+	assertFailsWith(t, p, `HOST "192.0.2.1" is not an address of this machine`, "cannot assign requested address")
+	if strings.Contains(p.stderr.String(), "stop the process") {
+		t.Errorf("the error blames another process\n%s", p.stderr)
+	}
 }
 
 func TestModelServer_ServesAndStopsOnSignal(t *testing.T) {
