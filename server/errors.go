@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Sentinel errors of start-up. Run wraps them with the setting, reference or address that
@@ -97,4 +99,21 @@ func (e *clientError) Unwrap() error { return e.kind }
 // newClientError returns a clientError of the given kind with a message for the client.
 func newClientError(kind error, message string) *clientError {
 	return &clientError{kind: kind, message: message}
+}
+
+// maxEchoBytes is the maximum length of a client's value or key that messages and logs repeat,
+// so that a huge key or number in a request cannot produce a huge response or log line.
+const maxEchoBytes = 64
+
+// abbreviate returns value when it has at most maxEchoBytes bytes, and otherwise its first
+// bytes up to a UTF-8 character boundary, an ellipsis and its length in bytes.
+func abbreviate(value string) string {
+	if len(value) <= maxEchoBytes {
+		return value
+	}
+	end := maxEchoBytes
+	for end > 0 && !utf8.RuneStart(value[end]) {
+		end--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", value[:end], len(value))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // routes builds the gin engine: middleware, the four routes, and JSON errors for unknown
-// routes and methods.
+// routes and methods. The probes also respond to HEAD, for which net/http sends no body.
 func (s *Server) routes() *gin.Engine {
 	// Release mode turns off gin's debug output. The mode is global to the process.
 	gin.SetMode(gin.ReleaseMode)
@@ -26,7 +27,9 @@ func (s *Server) routes() *gin.Engine {
 
 	engine.Use(s.assignRequestID, s.logAccess, s.recoverPanic)
 	engine.GET("/healthz", s.healthz)
+	engine.HEAD("/healthz", s.healthz)
 	engine.GET("/readyz", s.readyz)
+	engine.HEAD("/readyz", s.readyz)
 	engine.GET("/v1/model", s.describeModel)
 	engine.POST("/v1/predict", s.predict)
 	engine.NoRoute(s.routeNotFound)
@@ -78,10 +81,11 @@ func (s *Server) predict(c *gin.Context) {
 		s.abortWithError(c, newClientError(errNotReady, "model not loaded yet, retry when /readyz returns 200"))
 		return
 	}
-	// ContentType drops parameters such as charset.
-	if c.ContentType() != gin.MIMEJSON {
+	// ContentType drops parameters such as charset. The type and subtype are case-insensitive
+	// (HTTP/1.1, RFC 2068 section 3.7, and its successors).
+	if !strings.EqualFold(c.ContentType(), gin.MIMEJSON) {
 		s.abortWithError(c, newClientError(errUnsupportedMediaType,
-			fmt.Sprintf("Content-Type %q is not supported, send application/json", c.GetHeader("Content-Type"))))
+			fmt.Sprintf("Content-Type %q is not supported, send application/json", abbreviate(c.GetHeader("Content-Type")))))
 		return
 	}
 
@@ -123,14 +127,15 @@ func (s *Server) predict(c *gin.Context) {
 
 func (s *Server) routeNotFound(c *gin.Context) {
 	s.abortWithError(c, newClientError(errRouteNotFound,
-		fmt.Sprintf("no route %s %s, the routes are GET /healthz, GET /readyz, GET /v1/model and POST /v1/predict", c.Request.Method, c.Request.URL.Path)))
+		fmt.Sprintf("no route %s %s, the routes are GET or HEAD /healthz, GET or HEAD /readyz, GET /v1/model and POST /v1/predict",
+			abbreviate(c.Request.Method), abbreviate(c.Request.URL.Path))))
 }
 
 // methodNotAllowed responds to a known path with the wrong method. gin has set the Allow
 // header before it calls this handler.
 func (s *Server) methodNotAllowed(c *gin.Context) {
 	s.abortWithError(c, newClientError(errMethodNotAllowed,
-		fmt.Sprintf("method %s is not allowed on %s, use %s", c.Request.Method, c.Request.URL.Path, c.Writer.Header().Get("Allow"))))
+		fmt.Sprintf("method %s is not allowed on %s, use %s", abbreviate(c.Request.Method), c.Request.URL.Path, c.Writer.Header().Get("Allow"))))
 }
 
 // errorResponse is the body of every error response, described by schemas/error.schema.json.
@@ -159,7 +164,7 @@ func (s *Server) abortWithError(c *gin.Context, err error) {
 	} else {
 		body.Message = internalErrorMessage
 		s.logger.ErrorContext(c.Request.Context(), "request failed",
-			"request_id", body.RequestID, "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+			"request_id", body.RequestID, "method", abbreviate(c.Request.Method), "path", abbreviate(c.Request.URL.Path), "error", err)
 	}
 
 	c.Set(errorCodeKey, code)

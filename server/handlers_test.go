@@ -118,11 +118,203 @@ func TestPredict_KeyOrderDoesNotMatter(t *testing.T) {
 	}
 }
 
-func TestPredict_CharsetContentType(t *testing.T) {
+func TestPredict_JSONContentTypes(t *testing.T) {
 	ts := newLoadedServer(t, nil)
-	resp := ts.do(t, http.MethodPost, "/v1/predict", "application/json; charset=utf-8", `{"inputs":[{"Age":45,"Savings":400000}]}`)
-	if resp.status != http.StatusOK {
-		t.Errorf("status %d, want 200: %s", resp.status, resp.body)
+	contentTypes := []string{
+		"application/json",
+		"application/json; charset=utf-8",
+		"application/json; charset=UTF-8",
+		"APPLICATION/JSON",
+		"Application/Json;charset=utf-8",
+	}
+	for _, contentType := range contentTypes {
+		resp := ts.do(t, http.MethodPost, "/v1/predict", contentType, `{"inputs":[{"Age":45,"Savings":400000}]}`)
+		if resp.status != http.StatusOK {
+			t.Errorf("Content-Type %q: status %d, want 200: %s", contentType, resp.status, resp.body)
+		}
+	}
+}
+
+func TestProbes_Head(t *testing.T) {
+	ts := newTestServer(t, nil)
+	assertHead(t, ts, "/healthz", http.StatusOK)
+	assertHead(t, ts, "/readyz", http.StatusServiceUnavailable)
+
+	if err := ts.LoadModel(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assertHead(t, ts, "/healthz", http.StatusOK)
+	assertHead(t, ts, "/readyz", http.StatusOK)
+
+	resp := ts.do(t, http.MethodHead, "/v1/model", "", "")
+	if resp.status != http.StatusMethodNotAllowed || resp.header.Get("Allow") != "GET" {
+		t.Errorf("HEAD /v1/model: status %d, Allow %q, want 405 and GET", resp.status, resp.header.Get("Allow"))
+	}
+}
+
+// assertHead checks that HEAD path has the status and headers of GET path and no body.
+func assertHead(t *testing.T, ts *testServer, path string, wantStatus int) {
+	t.Helper()
+	head := ts.do(t, http.MethodHead, path, "", "")
+	get := ts.do(t, http.MethodGet, path, "", "")
+	if head.status != wantStatus || get.status != wantStatus {
+		t.Errorf("%s: HEAD status %d, GET status %d, want %d for both", path, head.status, get.status, wantStatus)
+	}
+	if len(head.body) != 0 {
+		t.Errorf("HEAD %s: body %q, want none", path, head.body)
+	}
+	if got, want := head.header.Get("Content-Type"), get.header.Get("Content-Type"); got != want {
+		t.Errorf("HEAD %s: Content-Type %q, want %q as for GET", path, got, want)
+	}
+	if head.header.Get(RequestIDHeader) == "" {
+		t.Errorf("HEAD %s: no %s header", path, RequestIDHeader)
+	}
+}
+
+func TestPredict_RepeatedKeys(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	tests := []struct {
+		name        string
+		body        string
+		wantDetails []fieldError
+	}{
+		{
+			name:        "repeated feature",
+			body:        `{"inputs":[{"Age":40,"Age":50,"Savings":1000}]}`,
+			wantDetails: []fieldError{{"inputs[0].Age", "repeated key, send each key once"}},
+		},
+		{
+			name:        "repeated feature in a later row",
+			body:        `{"inputs":[{"Age":40,"Savings":1000},{"Savings":1,"Age":40,"Savings":2}]}`,
+			wantDetails: []fieldError{{"inputs[1].Savings", "repeated key, send each key once"}},
+		},
+		{
+			name:        "escaped spelling of the same key",
+			body:        `{"inputs":[{"Age":40,"A\u0067e":50,"Savings":1000}]}`,
+			wantDetails: []fieldError{{"inputs[0].Age", "repeated key, send each key once"}},
+		},
+		{
+			name: "key repeated three times and another twice",
+			body: `{"inputs":[{"Age":1,"Savings":2,"Age":3,"Savings":4,"Age":5}]}`,
+			wantDetails: []fieldError{
+				{"inputs[0].Age", "repeated key, send each key once"},
+				{"inputs[0].Savings", "repeated key, send each key once"},
+			},
+		},
+		{
+			name:        "repeated inputs",
+			body:        `{"inputs":[{"Age":40,"Savings":1000}],"inputs":[{"Age":50,"Savings":2000}]}`,
+			wantDetails: []fieldError{{"inputs", "repeated key, send each key once"}},
+		},
+		{
+			name: "repeated unknown field",
+			body: `{"inputs":[{"Age":40,"Savings":1000}],"model":"a","model":"b"}`,
+			wantDetails: []fieldError{
+				{"model", "repeated key, send each key once"},
+				{"model", `unknown field, a predict request has only "inputs"`},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ts.predict(t, tt.body)
+			if resp.status != http.StatusBadRequest {
+				t.Errorf("status %d, want 400: %s", resp.status, resp.body)
+			}
+			got := decodeError(t, resp.body)
+			if got.Code != "invalid_request" {
+				t.Errorf("code %q, want invalid_request", got.Code)
+			}
+			if fmt.Sprint(got.Details) != fmt.Sprint(tt.wantDetails) {
+				t.Errorf("details %+v, want %+v", got.Details, tt.wantDetails)
+			}
+			if want := tt.wantDetails[0].Field + ": repeated key"; !strings.HasPrefix(got.Message, want) {
+				t.Errorf("message %q does not start with %q", got.Message, want)
+			}
+		})
+	}
+}
+
+func TestPredict_KeysInStringsAreNotMembers(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	// Colons, braces and escaped quotes inside strings must not count as members.
+	resp := ts.predict(t, `{"inputs":[{"Age":40,"Savings":1000,"x\":{\"Age\":1}":2}]}`)
+	got := decodeError(t, resp.body)
+	want := []fieldError{{`inputs[0].x":{"Age":1}`, "unknown feature, the features are Age, Savings"}}
+	if fmt.Sprint(got.Details) != fmt.Sprint(want) {
+		t.Errorf("details %+v, want %+v", got.Details, want)
+	}
+}
+
+func TestPredict_HugeInputIsAbbreviated(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	huge := strings.Repeat("9", 900_000)
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantText    string
+	}{
+		{"huge key", "application/json", `{"inputs":[{"Age":1,"Savings":2,"` + huge + `":3}]}`, "inputs[0]." + huge[:maxEchoBytes] + "… (900000 bytes): unknown feature"},
+		{"huge number", "application/json", `{"inputs":[{"Age":1,"Savings":` + huge + `}]}`, "inputs[0].Savings: must be a finite number, " + huge[:maxEchoBytes] + "… (900000 bytes) is out of range"},
+		{"huge field", "application/json", `{"inputs":[{"Age":1,"Savings":2}],"` + huge + `":1}`, huge[:maxEchoBytes] + "… (900000 bytes): unknown field"},
+		{"huge repeated key", "application/json", `{"inputs":[{"Age":1,"Savings":2,"` + huge[:400_000] + `":3,"` + huge[:400_000] + `":4}]}`, "inputs[0]." + huge[:maxEchoBytes] + "… (400000 bytes): repeated key"},
+		{"huge content type", "text/" + huge[:30_000], `{}`, `Content-Type "text/` + huge[:maxEchoBytes-5] + `… (30005 bytes)" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(ts.logs.String())
+			resp := ts.do(t, http.MethodPost, "/v1/predict", tt.contentType, tt.body)
+			if resp.status < 400 || resp.status >= 500 {
+				t.Errorf("status %d, want a 4xx", resp.status)
+			}
+			if len(resp.body) > 2048 {
+				t.Errorf("response has %d bytes, want at most 2048", len(resp.body))
+			}
+			got := decodeError(t, resp.body)
+			if !strings.Contains(got.Message, tt.wantText) {
+				t.Errorf("message %q does not contain %q", got.Message, tt.wantText)
+			}
+			if logged := len(ts.logs.String()) - before; logged > 2048 {
+				t.Errorf("the request logged %d bytes, want at most 2048", logged)
+			}
+		})
+	}
+}
+
+func TestRoutes_HugePathIsAbbreviated(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	path := "/" + strings.Repeat("p", 20_000)
+	resp := ts.do(t, http.MethodGet, path, "", "")
+	if resp.status != http.StatusNotFound {
+		t.Errorf("status %d, want 404", resp.status)
+	}
+	if len(resp.body) > 2048 {
+		t.Errorf("response has %d bytes, want at most 2048", len(resp.body))
+	}
+	if got := decodeError(t, resp.body); !strings.Contains(got.Message, "no route GET "+path[:maxEchoBytes]+"… (20001 bytes)") {
+		t.Errorf("message %q does not contain the abbreviated path", got.Message)
+	}
+	if len(ts.logs.String()) > 4096 {
+		t.Errorf("logs have %d bytes after one request, want at most 4096", len(ts.logs.String()))
+	}
+}
+
+func TestAbbreviate(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"", ""},
+		{"Age", "Age"},
+		{strings.Repeat("a", 64), strings.Repeat("a", 64)},
+		{strings.Repeat("a", 65), strings.Repeat("a", 64) + "… (65 bytes)"},
+		// "é" is two bytes, and the second would be byte 65, so the prefix stops before it.
+		{strings.Repeat("a", 63) + "éé", strings.Repeat("a", 63) + "… (67 bytes)"},
+	}
+	for _, tt := range tests {
+		if got := abbreviate(tt.value); got != tt.want {
+			t.Errorf("abbreviate(%q) = %q, want %q", tt.value, got, tt.want)
+		}
 	}
 }
 
@@ -290,7 +482,7 @@ func TestRoutes_NotFoundAndWrongMethod(t *testing.T) {
 		{http.MethodPost, "/v1/predict/", 404, "not_found", ""},
 		{http.MethodGet, "/v1/predict", 405, "method_not_allowed", "POST"},
 		{http.MethodDelete, "/v1/model", 405, "method_not_allowed", "GET"},
-		{http.MethodPost, "/healthz", 405, "method_not_allowed", "GET"},
+		{http.MethodPost, "/healthz", 405, "method_not_allowed", "GET, HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -69,8 +69,8 @@ func (s *Server) logAccess(c *gin.Context) {
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", c.GetString(requestIDKey)),
-		slog.String("method", c.Request.Method),
-		slog.String("path", path),
+		slog.String("method", abbreviate(c.Request.Method)),
+		slog.String("path", abbreviate(path)),
 		slog.Int("status", c.Writer.Status()),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
@@ -98,7 +98,7 @@ func (s *Server) recoverPanic(c *gin.Context) {
 			panic(value)
 		}
 		s.logger.ErrorContext(c.Request.Context(), "handler panicked",
-			"request_id", c.GetString(requestIDKey), "method", c.Request.Method, "path", c.Request.URL.Path,
+			"request_id", c.GetString(requestIDKey), "method", abbreviate(c.Request.Method), "path", abbreviate(c.Request.URL.Path),
 			"panic", fmt.Sprint(value), "stack", string(debug.Stack()))
 		if c.Writer.Written() {
 			// The status line is already sent, so there is no way to report the error.

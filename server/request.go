@@ -144,10 +144,18 @@ func decodePredictRequest(body []byte, maxRows int) (predictRequest, error) {
 	var problems []fieldError
 	for name := range fields {
 		if name != "inputs" {
-			problems = append(problems, fieldError{Field: name, Message: `unknown field, a predict request has only "inputs"`})
+			problems = append(problems, fieldError{Field: abbreviate(name), Message: `unknown field, a predict request has only "inputs"`})
 		}
 	}
 	slices.SortFunc(problems, func(a, b fieldError) int { return strings.Compare(a.Field, b.Field) })
+	if repeated := repeatedKeys(body, len(fields)); repeated != nil {
+		// Rows of an "inputs" that appears twice would be ambiguous, so they are not checked.
+		var repeatedProblems []fieldError
+		for _, key := range repeated {
+			repeatedProblems = append(repeatedProblems, fieldError{Field: abbreviate(key), Message: repeatedKeyMessage})
+		}
+		return predictRequest{}, invalidRequest(append(repeatedProblems, problems...))
+	}
 
 	var request predictRequest
 	if raw, ok := fields["inputs"]; ok {
@@ -166,6 +174,10 @@ func decodePredictRequest(body []byte, maxRows int) (predictRequest, error) {
 		for i, row := range rows {
 			if err := json.Unmarshal(row, &request.Inputs[i]); err != nil || request.Inputs[i] == nil {
 				problems = append(problems, fieldError{Field: fmt.Sprintf("inputs[%d]", i), Message: "must be an object with one value per feature"})
+				continue
+			}
+			for _, key := range repeatedKeys(row, len(request.Inputs[i])) {
+				problems = append(problems, fieldError{Field: fmt.Sprintf("inputs[%d].%s", i, abbreviate(key)), Message: repeatedKeyMessage})
 			}
 		}
 	}
@@ -173,6 +185,74 @@ func decodePredictRequest(body []byte, maxRows int) (predictRequest, error) {
 		return predictRequest{}, invalidRequest(problems)
 	}
 	return request, nil
+}
+
+// repeatedKeyMessage is the message of a key that appears more than once in one object.
+const repeatedKeyMessage = "repeated key, send each key once"
+
+// repeatedKeys returns each key that appears more than once in the JSON object in data, which
+// must be valid JSON, in the order of its second appearance. decoded is the number of keys
+// after json.Unmarshal into a map, which keeps only the last value of a repeated key.
+// Counting the members first keeps the common case to one pass over the bytes without
+// allocations.
+func repeatedKeys(data []byte, decoded int) []string {
+	if countMembers(data) == decoded {
+		return nil
+	}
+
+	var repeated []string
+	seen := make(map[string]int, decoded)
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	if _, err := decoder.Token(); err != nil {
+		return nil
+	}
+	for decoder.More() {
+		token, err := decoder.Token()
+		if err != nil {
+			break
+		}
+		key, _ := token.(string)
+		seen[key]++
+		if seen[key] == 2 {
+			repeated = append(repeated, key)
+		}
+		var value json.RawMessage
+		if err := decoder.Decode(&value); err != nil {
+			break
+		}
+	}
+	return repeated
+}
+
+// countMembers returns the number of members of the JSON object in data, which must be valid
+// JSON: the colons at the object's own nesting depth, outside strings.
+func countMembers(data []byte) int {
+	depth, count := 0, 0
+	inString := false
+	for i := 0; i < len(data); i++ {
+		if inString {
+			switch data[i] {
+			case '\\':
+				i++ // The escaped character cannot end the string.
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch data[i] {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ':':
+			if depth == 1 {
+				count++
+			}
+		}
+	}
+	return count
 }
 
 // describeFieldErrors turns validator errors into field errors sorted by row and feature.
@@ -199,15 +279,15 @@ func (m *model) describeFieldErrors(fieldErrors validator.ValidationErrors) []fi
 		case "feature":
 			// For a key rule, the value is the key itself, whatever brackets it contains.
 			key, _ := fieldErr.Value().(string)
-			problems = append(problems, located{row, fieldError{path + "." + key, m.describeUnknownFeature(key)}})
+			problems = append(problems, located{row, fieldError{path + "." + abbreviate(key), m.describeUnknownFeature(key)}})
 		case "number_or_null":
 			raw, _ := fieldErr.Value().(json.RawMessage)
 			_, err := parseFeatureValue(raw)
 			message := err.Error()
 			if errors.Is(err, errOutOfRange) {
-				message += ", " + string(raw) + " is out of range"
+				message += ", " + abbreviate(string(raw)) + " is out of range"
 			}
-			problems = append(problems, located{row, fieldError{path + "." + key, message}})
+			problems = append(problems, located{row, fieldError{path + "." + abbreviate(key), message}})
 		default:
 			problems = append(problems, located{row, fieldError{path, "invalid (rule " + fieldErr.Tag() + ")"}})
 		}

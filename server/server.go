@@ -7,9 +7,12 @@
 //	GET  /v1/model    the loaded release: version, digest, features, metrics
 //	POST /v1/predict  {"inputs":[{"Age":39.2,"Savings":322349.87}]} → predictions
 //
+// HEAD /healthz and HEAD /readyz return the status and headers of GET without a body.
+//
 // A predict request has the shape of the FastAPI service it replaces. Each row must contain
 // every feature that /v1/model lists: a missing value is sent as null, and an absent key is
-// rejected, so that a misspelled feature name is never scored as a missing value. Every error
+// rejected, so that a misspelled feature name is never scored as a missing value. A key that
+// appears twice in a row, or "inputs" twice in the body, is rejected too. Every error
 // response has the body {"error":{"code","message","request_id"}} described in
 // schemas/error.schema.json, and httpErrors in errors.go maps each code to its status.
 package server
