@@ -63,7 +63,9 @@ type Config struct {
 	Username string `koanf:"registry_username" validate:"required_with=Password"`
 	Password string `koanf:"registry_password" validate:"required_with=Username"`
 	// DockerConfig is REGISTRY_DOCKER_CONFIG, the Docker config.json to read credentials
-	// from. Empty means $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+	// from, and a path that does not exist fails the start-up. Empty means
+	// $DOCKER_CONFIG/config.json or ~/.docker/config.json, or anonymous access when neither
+	// DOCKER_CONFIG nor HOME is set.
 	DockerConfig string `koanf:"registry_docker_config"`
 
 	// CacheDir is MODEL_CACHE_DIR, where pulled releases are kept, one directory per

@@ -74,7 +74,8 @@ Environment variables (lower-case names are the keys of the YAML config file):
   REGISTRY_PLAIN_HTTP     true to talk HTTP without TLS to the registry
   REGISTRY_USERNAME       registry user name (default: from the Docker config)
   REGISTRY_PASSWORD       registry password, never logged
-  REGISTRY_DOCKER_CONFIG  Docker config.json with credentials (default $DOCKER_CONFIG/config.json)
+  REGISTRY_DOCKER_CONFIG  Docker config.json with credentials, which must exist
+                          (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)
   MODEL_CACHE_DIR         directory of pulled releases (default: a temporary directory)
   MODEL_PULL_TIMEOUT      time allowed to pull and load the model (default 5m)
   LOG_LEVEL               debug, info, warn or error (default info)
