@@ -2,10 +2,12 @@ package trainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
@@ -32,10 +34,14 @@ func WriteModelDir(dir string, result *Result) error {
 	}
 
 	dir = filepath.Clean(dir)
+	if err := checkReplaceable(dir); err != nil {
+		return err
+	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("create the parent of the model directory: %w", err)
 	}
+	removeStaleStaging(parent, filepath.Base(dir))
 	staging, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write model directory %s: %w", dir, err)
@@ -58,6 +64,42 @@ func WriteModelDir(dir string, result *Result) error {
 		}
 	}
 	return replaceDir(staging, dir)
+}
+
+// modelFiles are the only entries a model directory holds.
+var modelFiles = []string{WeightsFile, artifact.MetadataFile, artifact.ModelCardFile}
+
+// checkReplaceable allows dir to be missing, empty, or an earlier model directory. Anything
+// else is the user's data, which WriteModelDir must not replace.
+func checkReplaceable(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		var pathErr *os.PathError
+		if info, statErr := os.Lstat(dir); statErr == nil && !info.IsDir() && errors.As(err, &pathErr) {
+			return fmt.Errorf("write model directory %s: it exists and is not a directory: choose another --output", dir)
+		}
+		return fmt.Errorf("write model directory %s: %w", dir, err)
+	}
+	for _, entry := range entries {
+		if !slices.Contains(modelFiles, entry.Name()) || !entry.Type().IsRegular() {
+			return fmt.Errorf("write model directory %s: it already holds %q, which is not a model file: choose a new or empty --output directory",
+				dir, entry.Name())
+		}
+	}
+	return nil
+}
+
+// removeStaleStaging removes staging directories that an interrupted earlier run left
+// beside the model directory base in parent. Errors are ignored: the leftovers are hidden
+// and harmless, and the next run tries again.
+func removeStaleStaging(parent, base string) {
+	leftovers, _ := filepath.Glob(filepath.Join(parent, "."+base+".tmp-*"))
+	for _, path := range leftovers {
+		os.RemoveAll(path)
+	}
 }
 
 // replaceDir moves staging to dir. An existing dir is first moved aside and removed after

@@ -216,16 +216,24 @@ func TestWriteModelDir_ReplacesWholeDirectory(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(dir, "stale.txt")
+	stale := filepath.Join(dir, "MODEL_CARD.md")
 	if err := os.WriteFile(stale, []byte("from an older run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(parent, ".model.tmp-123", "model.json")
+	if err := os.MkdirAll(filepath.Dir(leftover), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
 	if err := WriteModelDir(dir, result); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Errorf("a file of the old directory survived (stat error %v)", err)
+	card, err := os.ReadFile(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(card) == "from an older run" {
+		t.Error("the old model card survived")
 	}
 	entries, err := os.ReadDir(parent)
 	if err != nil {
@@ -263,5 +271,34 @@ func TestWriteSynthetic_Limits(t *testing.T) {
 	cancel()
 	if err := WriteSynthetic(ctx, io.Discard, DefaultSynthOptions); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: error = %v, want context.Canceled", err)
+	}
+}
+
+func TestWriteModelDir_KeepsOtherData(t *testing.T) {
+	cfg := mustDefaultConfig(t)
+	cfg.Model.Type = classifier.TypeLogistic
+	result, err := Train(mustSynthetic(t, 200), cfg, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range []string{"data.csv", "notes/"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, entry)
+		if strings.HasSuffix(entry, "/") {
+			err = os.Mkdir(path, 0o755)
+		} else {
+			err = os.WriteFile(path, []byte("keep me"), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		err = WriteModelDir(dir, result)
+		if err == nil || !strings.Contains(err.Error(), "not a model file") {
+			t.Errorf("%s: error = %v, want a refusal to replace a directory with other data", entry, err)
+		}
+		if _, statErr := os.Stat(path); statErr != nil {
+			t.Errorf("%s was lost: %v", entry, statErr)
+		}
 	}
 }
