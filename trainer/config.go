@@ -4,9 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/bankml/retire/classifier"
 	"github.com/bankml/retire/classifier/impute"
+	"github.com/bankml/retire/internal/configdecode"
 )
 
 //go:embed default.yaml
@@ -119,7 +118,7 @@ func LoadConfig(path string, environ []string) (Config, error) {
 				return "", nil
 			}
 			if _, isList := k.Get(key).([]any); isList {
-				return key, splitList(value)
+				return key, splitList(value, key == "data.missing_values")
 			}
 			return key, value
 		},
@@ -138,7 +137,7 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	}
 
 	var cfg Config
-	decoder := &mapstructure.DecoderConfig{DecodeHook: strictNumberHook, WeaklyTypedInput: true}
+	decoder := &mapstructure.DecoderConfig{DecodeHook: configdecode.StrictHook, WeaklyTypedInput: true}
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: decoder}); err != nil {
 		// mapstructure joins one line per bad key; keep the message on one line.
 		return Config{}, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -149,54 +148,12 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	return cfg, nil
 }
 
-// strictNumberHook converts config values for numeric and boolean fields without the silent
-// changes of mapstructure's weak typing: a string must parse in full (an empty string is no
-// zero), and a float must be a whole number in range to fill an integer field.
-func strictNumberHook(from, to reflect.Type, data any) (any, error) {
-	switch to.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		switch v := data.(type) {
-		case string:
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, to.Bits())
-			if err != nil {
-				return nil, fmt.Errorf("%q is not a whole number of %d bits", v, to.Bits())
-			}
-			return n, nil
-		case float64:
-			limit := math.Ldexp(1, to.Bits()-1)
-			if v != math.Trunc(v) || v < -limit || v >= limit {
-				return nil, fmt.Errorf("%v is not a whole number of %d bits", v, to.Bits())
-			}
-			return int64(v), nil
-		case uint64:
-			if v > math.MaxInt64 {
-				return nil, fmt.Errorf("%v is out of range", v)
-			}
-		}
-	case reflect.Float32, reflect.Float64:
-		if v, ok := data.(string); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("%q is not a finite number", v)
-			}
-			return f, nil
-		}
-	case reflect.Bool:
-		if v, ok := data.(string); ok {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			if err != nil {
-				return nil, fmt.Errorf("%q is not true or false", v)
-			}
-			return b, nil
-		}
-	}
-	return data, nil
-}
-
-func splitList(value string) []string {
+// splitList splits a comma-separated variable. Items are trimmed, and empty items are
+// dropped unless keepEmpty is set: in data.missing_values an empty item means an empty cell.
+func splitList(value string, keepEmpty bool) []string {
 	var items []string
 	for item := range strings.SplitSeq(value, ",") {
-		if item = strings.TrimSpace(item); item != "" {
+		if item = strings.TrimSpace(item); item != "" || keepEmpty {
 			items = append(items, item)
 		}
 	}

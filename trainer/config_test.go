@@ -80,6 +80,9 @@ func TestLoadConfig_Rejects(t *testing.T) {
 		{"fractional integer", "model:\n  gbdt:\n    n_estimators: 3.7\n", nil, "3.7 is not a whole number"},
 		{"integer overflow", "model:\n  gbdt:\n    n_estimators: 99999999999999999999\n", nil, "not a whole number"},
 		{"fractional integer env", "", []string{"TRAINER_MODEL_GBDT_MAX_DEPTH=2.5"}, `"2.5" is not a whole number`},
+		{"bool for number", "gate:\n  min_accuracy: true\n", nil, "boolean"},
+		{"bool for integer", "model:\n  gbdt:\n    max_depth: true\n", nil, "boolean"},
+		{"bool for text", "name: true\n", nil, "boolean"},
 		{"zero C", "", []string{"TRAINER_MODEL_LOGISTIC_C=0"}, "model.logistic.c"},
 		{"zero max_iter", "", []string{"TRAINER_MODEL_LOGISTIC_MAX_ITER=0"}, "model.logistic.max_iter"},
 		{"zero impute rounds", "", []string{"TRAINER_MODEL_IMPUTE_MAX_ROUNDS=0"}, "model.impute"},
@@ -101,5 +104,15 @@ func TestLoadConfig_Rejects(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestLoadConfig_MissingValuesKeepsEmptyMarker(t *testing.T) {
+	cfg, err := LoadConfig("", []string{"TRAINER_DATA_MISSING_VALUES=NA,"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Data.MissingValues, []string{"NA", ""}) {
+		t.Errorf("missing values = %q, want [NA \"\"]", cfg.Data.MissingValues)
 	}
 }
