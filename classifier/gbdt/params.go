@@ -86,8 +86,9 @@ func DefaultParams() Params {
 // Validate checks every parameter against the range XGBoost 1.7 accepts and returns an
 // ErrInvalidParam error that names the first bad parameter and its allowed range.
 func (p Params) Validate() error {
-	if p.NEstimators < 1 {
-		return paramError("n_estimators", p.NEstimators, "an integer >= 1")
+	// Load reads at most MaxTrees trees, so Train never writes more.
+	if p.NEstimators < 1 || p.NEstimators > MaxTrees {
+		return paramError("n_estimators", p.NEstimators, fmt.Sprintf("an integer in [1, %d]", MaxTrees))
 	}
 	if p.MaxDepth < 0 {
 		return paramError("max_depth", p.MaxDepth, "an integer >= 0 (0 means no limit)")

@@ -50,7 +50,8 @@ func TestParams_ValidateRejects(t *testing.T) {
 		// want is the parameter name and allowed range the error must contain.
 		want string
 	}{
-		{"zero estimators", func(p *Params) { p.NEstimators = 0 }, "n_estimators = 0, must be an integer >= 1"},
+		{"zero estimators", func(p *Params) { p.NEstimators = 0 }, "n_estimators = 0, must be an integer in [1, 1048576]"},
+		{"too many estimators", func(p *Params) { p.NEstimators = MaxTrees + 1 }, "n_estimators = 1048577"},
 		{"negative learning rate", func(p *Params) { p.LearningRate = -0.1 }, "learning_rate = -0.1, must be a finite number in [0, inf)"},
 		{"NaN learning rate", func(p *Params) { p.LearningRate = nan }, "learning_rate = NaN"},
 		{"infinite learning rate", func(p *Params) { p.LearningRate = math.Inf(1) }, "learning_rate = +Inf"},
