@@ -20,6 +20,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/bankml/retire/artifact"
+	"github.com/bankml/retire/internal/configdecode"
 )
 
 // ConfigFileEnv is the environment variable with the path of the optional YAML config file.
@@ -119,9 +120,16 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		}
 	}
 
+	// An empty variable is an error. Reading it as unset or as zero would start the server
+	// with a value that the operator never wrote.
+	var empty []string
 	envProvider := env.Provider("", env.Opt{
 		TransformFunc: func(name, value string) (string, any) {
 			if _, ok := settingNames()[name]; !ok {
+				return "", nil
+			}
+			if value == "" {
+				empty = append(empty, name)
 				return "", nil
 			}
 			return strings.ToLower(name), value
@@ -130,6 +138,14 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	})
 	if err := k.Load(envProvider, nil); err != nil {
 		return Config{}, fmt.Errorf("read environment: %w: %w", err, ErrInvalidConfig)
+	}
+	if len(empty) > 0 {
+		slices.Sort(empty)
+		problems := make([]string, len(empty))
+		for i, name := range empty {
+			problems[i] = name + " is set but empty, unset it or give it a value"
+		}
+		return Config{}, fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalidConfig)
 	}
 
 	cfg, err := decodeConfig(k)
@@ -154,6 +170,9 @@ func loadConfigFile(k *koanf.Koanf, path string) error {
 	if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
 		return fmt.Errorf("read config file %s: %w: %w", path, err, ErrInvalidConfig)
 	}
+	if err := rejectNullValues(k, path); err != nil {
+		return err
+	}
 	names := settingNames()
 	var unknown []string
 	for _, key := range k.Keys() {
@@ -173,12 +192,34 @@ func loadConfigFile(k *koanf.Koanf, path string) error {
 	return nil
 }
 
+// rejectNullValues returns an error naming each key of the config file whose value is null,
+// such as "port:" with nothing after it, which would otherwise decode as the zero value.
+func rejectNullValues(k *koanf.Koanf, path string) error {
+	var null []string
+	for key, value := range k.All() {
+		if value == nil {
+			null = append(null, key)
+		}
+	}
+	if len(null) == 0 {
+		return nil
+	}
+	slices.Sort(null)
+	return fmt.Errorf("config file %s: the value of %s is null, give a value or remove the key: %w",
+		path, strings.Join(null, ", "), ErrInvalidConfig)
+}
+
 // decodeConfig copies the loaded values into a Config. Environment values are strings, so
-// numbers, booleans and durations are parsed from strings too.
+// numbers, booleans and durations are parsed from strings too. configdecode.StrictHook
+// rejects the conversions of mapstructure's weak typing that change a value's meaning, such
+// as "010" read as octal 8 or 1.5 truncated to 1.
 func decodeConfig(k *koanf.Koanf) (Config, error) {
 	var cfg Config
 	decoderConfig := &mapstructure.DecoderConfig{
-		DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			configdecode.StrictHook,
+		),
 		WeaklyTypedInput: true,
 		Result:           &cfg,
 		TagName:          "koanf",
@@ -207,7 +248,7 @@ func describeDecodeError(k *koanf.Koanf, err error) error {
 		case reflect.TypeFor[bool]():
 			expected = "true or false"
 		case reflect.TypeFor[int](), reflect.TypeFor[int64]():
-			expected = "an integer"
+			expected = "a whole number in base 10"
 		}
 	}
 	value := fmt.Sprintf("%q", fmt.Sprint(k.Get(key)))

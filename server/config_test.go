@@ -141,13 +141,21 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{name: "missing version", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire"}, wantText: []string{"MODEL_VERSION is missing", "1.2.3"}},
 		{name: "missing repository", environ: []string{"MODEL_VERSION=0.1.0"}, wantText: []string{"MODEL_REPOSITORY is missing", "oci:PATH"}},
 		{name: "missing both", environ: nil, wantText: []string{"MODEL_REPOSITORY is missing", "MODEL_VERSION is missing"}},
-		{name: "empty version", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION="}, wantText: []string{"MODEL_VERSION is missing"}},
+		{name: "empty version", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION="}, wantText: []string{"MODEL_VERSION is set but empty, unset it or give it a value"}},
+		{name: "empty port", environ: append(base, "PORT="), wantText: []string{"PORT is set but empty, unset it or give it a value"}},
+		{name: "empty port and max rows", environ: append(base, "PORT=", "MAX_ROWS="), wantText: []string{"MAX_ROWS is set but empty", "PORT is set but empty"}},
+		{name: "hex port", environ: append(base, "PORT=0x1F91"), wantText: []string{`invalid PORT: "0x1F91" is not a whole number in base 10`}},
+		{name: "fraction max rows in file", file: "max_rows: 1.5\n", environ: base, wantText: []string{`invalid MAX_ROWS: "1.5" is not a whole number`}},
+		{name: "boolean max rows in file", file: "max_rows: true\n", environ: base, wantText: []string{`invalid MAX_ROWS: "true" is not a whole number`}},
+		{name: "number for boolean", environ: append(base, "REGISTRY_PLAIN_HTTP=2"), wantText: []string{`invalid REGISTRY_PLAIN_HTTP: "2" is not true or false`}},
+		{name: "boolean for text in file", file: "log_format: true\n", environ: base, wantText: []string{`invalid LOG_FORMAT: "true"`}},
+		{name: "null in file", file: "port:\nmax_rows: ~\n", environ: base, wantText: []string{"the value of max_rows, port is null, give a value or remove the key"}},
 		{name: "latest", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION=latest"}, wantText: []string{`MODEL_VERSION "latest" is not allowed`}},
-		{name: "port not a number", environ: append(base, "PORT=http"), wantText: []string{`invalid PORT: "http" is not an integer`, "1 to 65535"}},
+		{name: "port not a number", environ: append(base, "PORT=http"), wantText: []string{`invalid PORT: "http" is not a whole number in base 10`, "1 to 65535"}},
 		{name: "port too large", environ: append(base, "PORT=70000"), wantText: []string{"PORT 70000 is out of range", "1 to 65535"}},
 		{name: "port negative", environ: append(base, "PORT=-1"), wantText: []string{"PORT -1 is out of range"}},
 		{name: "port zero", environ: append(base, "PORT=0"), wantText: []string{"PORT 0 is out of range"}},
-		{name: "port in file", file: "port: eighty\n", environ: base, wantText: []string{`invalid PORT: "eighty" is not an integer`}},
+		{name: "port in file", file: "port: eighty\n", environ: base, wantText: []string{`invalid PORT: "eighty" is not a whole number in base 10`}},
 		{name: "bad boolean", environ: append(base, "REGISTRY_PLAIN_HTTP=yes please"), wantText: []string{`invalid REGISTRY_PLAIN_HTTP: "yes please" is not true or false`}},
 		{name: "bad duration", environ: append(base, "SHUTDOWN_TIMEOUT=soon"), wantText: []string{`invalid SHUTDOWN_TIMEOUT: "soon" is not a duration`}},
 		{name: "negative duration", environ: append(base, "SHUTDOWN_TIMEOUT=-5s"), wantText: []string{"SHUTDOWN_TIMEOUT -5s is out of range"}},
@@ -182,6 +190,23 @@ func TestLoadConfig_Errors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadConfig_LeadingZeroIsDecimal(t *testing.T) {
+	environ := []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION=0.1.0", "PORT=010", "MAX_ROWS=010", "SHUTDOWN_TIMEOUT=5m"}
+	cfg, err := LoadConfig("", environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 10 {
+		t.Errorf("PORT=010 gives Port %d, want 10", cfg.Port)
+	}
+	if cfg.MaxRows != 10 {
+		t.Errorf("MAX_ROWS=010 gives MaxRows %d, want 10", cfg.MaxRows)
+	}
+	if cfg.ShutdownTimeout != 5*time.Minute {
+		t.Errorf("SHUTDOWN_TIMEOUT=5m gives %s, want 5m0s", cfg.ShutdownTimeout)
 	}
 }
 
