@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/bankml/retire/classifier/metrics"
+	"github.com/bankml/retire/internal/realdata"
 	"github.com/bankml/retire/internal/registrytest"
 	"github.com/bankml/retire/trainer"
 )
@@ -48,19 +48,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// sharedFile returns a file of the shared data folder beside the repository, or skips the
-// test when it is absent (and fails it when REQUIRE_INTEGRATION=1).
+// sharedFile returns a file of the real data folder beside the repository; see realdata.Path.
 func sharedFile(tb testing.TB, elem ...string) string {
 	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(append([]string{filepath.Dir(file), "..", "..", "shared", "data"}, elem...)...)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("REQUIRE_INTEGRATION") == "1" {
-			tb.Fatalf("REQUIRE_INTEGRATION=1 but %s is missing: %v", path, err)
-		}
-		tb.Skipf("skipping: %s is missing (%v)", path, err)
-	}
-	return path
+	return realdata.Path(tb, elem...)
 }
 
 // runCLI runs a built binary and returns its standard output, failing the test on a

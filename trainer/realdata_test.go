@@ -6,29 +6,19 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/bankml/retire/artifact"
 	"github.com/bankml/retire/classifier"
 	"github.com/bankml/retire/classifier/impute"
+	"github.com/bankml/retire/internal/realdata"
 	"github.com/bankml/retire/schemas"
 )
 
-// realDataPath returns the public Bank Customer Retirement dataset, kept outside the
-// repository in ../shared/data beside the checkout, or skips the test when it is absent.
 func realDataPath(tb testing.TB) string {
 	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "bank_customer_retirement.csv")
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("REQUIRE_INTEGRATION") == "1" {
-			tb.Fatalf("REQUIRE_INTEGRATION=1 but the real dataset is not at %s: %v", path, err)
-		}
-		tb.Skipf("skipping: the real dataset is not at %s (%v)", path, err)
-	}
-	return path
+	return realdata.Path(tb, realdata.Dataset)
 }
 
 func mustRealData(tb testing.TB) *Dataset {

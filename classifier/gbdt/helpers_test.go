@@ -6,47 +6,27 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/bankml/retire/internal/realdata"
 )
 
-// sharedDir returns the directory ../shared next to the repository root, found by walking
-// up from the package directory to the directory that contains go.mod, or "" when there is no
-// go.mod above.
-func sharedDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-// sharedPath returns the path of rel under the shared directory and skips the test when
-// the file is absent.
+// sharedPath returns the path of rel (below shared/, such as "data/xgboost-1.7.4/model.json")
+// and skips the test when the file is absent; see realdata.Path.
 func sharedPath(tb testing.TB, rel string) string {
 	tb.Helper()
-	path := filepath.Join(sharedDir(), rel)
-	if _, err := os.Stat(path); sharedDir() == "" || err != nil {
-		tb.Skipf("shared file %s is absent, so this test cannot run", path)
-	}
-	return path
+	return realdata.Path(tb, strings.TrimPrefix(filepath.ToSlash(rel), "data/"))
 }
 
 // sharedModelPath returns the path of the model written by xgboost 1.7.4, or "" when the
 // shared directory is absent.
 func sharedModelPath() string {
-	if sharedDir() == "" {
+	path, ok := realdata.Find("xgboost-1.7.4", "model.json")
+	if !ok {
 		return ""
 	}
-	return filepath.Join(sharedDir(), "data", "xgboost-1.7.4", "model.json")
+	return path
 }
 
 // readCSV reads a CSV file with a header line and returns its rows as strings.
