@@ -38,7 +38,12 @@ ranges below.
 | {{.Name}} | {{num .Min}} | {{num .Max}} | {{.Missing}} |
 {{- end}}
 
-A missing value is sent as null and filled by the model's preprocessing.
+{{$imputation := index .Model.Hyperparameters "imputation"}}
+{{- if and $imputation (ne $imputation "none")}}
+A missing value is sent as null and filled by {{$imputation}} imputation before the model.
+{{- else}}
+A missing value is sent as null and goes down the default branch that each tree split learned.
+{{- end}}
 
 ## Evaluation
 
@@ -68,7 +73,7 @@ ROC AUC {{f4 .ROCAUCAvg}} ± {{f4 .ROCAUCStd}}, log loss {{f4 .LogLossAvg}} ± {
 
 Quality gate: test accuracy at least {{f4 .Training.MinAccuracy}}.
 
-## Training data
+{{if index .Model.Hyperparameters "imported_from"}}## Scoring data{{else}}## Training data{{end}}
 
 ` + "`{{.Data.File}}`" + `, sha256 ` + "`{{.Data.SHA256}}`" + `: {{.Data.Rows}} rows, {{.Data.Positives}} labeled 1, {{.Data.MissingCells}} missing cells.
 

@@ -287,13 +287,13 @@ func parseCell(cell string, cfg DataConfig) (float64, error) {
 		err = strconv.ErrSyntax
 	}
 	if err != nil {
-		return 0, fmt.Errorf("value %q is not a number: write a number, or %s for a missing value", cell, describeMissing(cfg))
+		return 0, fmt.Errorf("value %q is not a number: write a number, or %s", cell, describeMissing(cfg))
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("value %q is not a finite number: write %s for a missing value", cell, describeMissing(cfg))
+		return 0, fmt.Errorf("value %q is not a finite number: write a number, or %s", cell, describeMissing(cfg))
 	}
 	if math.Abs(v) > maxMagnitude {
-		return 0, fmt.Errorf("value %q is beyond ±%g, which no age or amount reaches: fix the value or write %s", cell, maxMagnitude, describeMissing(cfg))
+		return 0, fmt.Errorf("value %q is beyond ±%g, which no age or amount reaches: fix it, or %s", cell, maxMagnitude, describeMissing(cfg))
 	}
 	return v, nil
 }
@@ -331,10 +331,14 @@ func describeColumns(cfg DataConfig) string {
 	return strings.Join(append(names, strconv.Quote(sourceName(cfg.Target, cfg))), ", ")
 }
 
+// describeMissing returns how to write a missing value, as the end of an error message.
 func describeMissing(cfg DataConfig) string {
+	if len(cfg.MissingValues) == 0 {
+		return "list a missing-value marker under data.missing_values"
+	}
 	var quoted []string
 	for _, m := range cfg.MissingValues {
 		quoted = append(quoted, strconv.Quote(m))
 	}
-	return strings.Join(quoted, " or ")
+	return "write " + strings.Join(quoted, " or ") + " for a missing value"
 }

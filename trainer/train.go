@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
 	"github.com/bankml/retire/artifact"
@@ -234,7 +235,9 @@ func describe(data *Dataset, trainRows, testRows []int, cfg Config, spec classif
 			Preprocessing:   preprocessing,
 		},
 		Data: artifact.DataInfo{
-			File:         data.File,
+			// The base name only: the directory it was read from says nothing about the
+			// data and would make the metadata depend on the working directory.
+			File:         filepath.Base(data.File),
 			SHA256:       data.SHA256,
 			Rows:         len(data.Y),
 			TrainRows:    len(trainRows),

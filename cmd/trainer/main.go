@@ -242,8 +242,16 @@ func runSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return trainer.WriteSynthetic(ctx, stdout, opts)
 	}
 
-	// Write to a temporary name and rename, so an interrupted run leaves no partial file.
-	f, err := os.CreateTemp(filepath.Dir(*output), "."+filepath.Base(*output)+".tmp-*")
+	if err := writeSyntheticFile(ctx, *output, opts); err != nil {
+		return fmt.Errorf("write --output %s: %w", *output, err)
+	}
+	return nil
+}
+
+// writeSyntheticFile writes to a temporary name and renames it, so an interrupted run
+// leaves no partial file.
+func writeSyntheticFile(ctx context.Context, path string, opts trainer.SynthOptions) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -259,7 +267,7 @@ func runSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), *output)
+	return os.Rename(f.Name(), path)
 }
 
 // sourceRevision returns the commit being built: from CI variables, else from git, else "".
