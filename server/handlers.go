@@ -13,7 +13,8 @@ import (
 )
 
 // routes builds the gin engine: middleware, the four routes, and JSON errors for unknown
-// routes and methods. The probes also respond to HEAD, for which net/http sends no body.
+// routes and methods. Each GET route also responds to HEAD, for which net/http sends the
+// status and headers but no body.
 func (s *Server) routes() *gin.Engine {
 	// Release mode turns off gin's debug output. The mode is global to the process.
 	gin.SetMode(gin.ReleaseMode)
@@ -26,11 +27,18 @@ func (s *Server) routes() *gin.Engine {
 	_ = engine.SetTrustedProxies(nil)
 
 	engine.Use(s.assignRequestID, s.logAccess, s.recoverPanic)
-	engine.GET("/healthz", s.healthz)
-	engine.HEAD("/healthz", s.healthz)
-	engine.GET("/readyz", s.readyz)
-	engine.HEAD("/readyz", s.readyz)
-	engine.GET("/v1/model", s.describeModel)
+	getRoutes := []struct {
+		path    string
+		handler gin.HandlerFunc
+	}{
+		{"/healthz", s.healthz},
+		{"/readyz", s.readyz},
+		{"/v1/model", s.describeModel},
+	}
+	for _, route := range getRoutes {
+		engine.GET(route.path, route.handler)
+		engine.HEAD(route.path, route.handler)
+	}
 	engine.POST("/v1/predict", s.predict)
 	engine.NoRoute(s.routeNotFound)
 	engine.NoMethod(s.methodNotAllowed)
@@ -88,6 +96,13 @@ func (s *Server) predict(c *gin.Context) {
 			fmt.Sprintf("Content-Type %q is not supported, send application/json", abbreviate(c.GetHeader("Content-Type")))))
 		return
 	}
+	if encoding := c.GetHeader("Content-Encoding"); !isIdentityEncoding(encoding) {
+		// RFC 9110 section 15.5.16: a 415 for a content coding may list the accepted ones.
+		c.Header("Accept-Encoding", "identity")
+		s.abortWithError(c, newClientError(errUnsupportedMediaType,
+			fmt.Sprintf("Content-Encoding %q is not supported, send the body uncompressed without a Content-Encoding header", abbreviate(encoding))))
+		return
+	}
 
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
@@ -125,9 +140,21 @@ func (s *Server) predict(c *gin.Context) {
 	})
 }
 
+// isIdentityEncoding reports whether a Content-Encoding header value leaves the body as it
+// is: empty, or only "identity" codings in any case.
+func isIdentityEncoding(header string) bool {
+	for coding := range strings.SplitSeq(header, ",") {
+		coding = strings.TrimSpace(coding)
+		if coding != "" && !strings.EqualFold(coding, "identity") {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) routeNotFound(c *gin.Context) {
 	s.abortWithError(c, newClientError(errRouteNotFound,
-		fmt.Sprintf("no route %s %s, the routes are GET or HEAD /healthz, GET or HEAD /readyz, GET /v1/model and POST /v1/predict",
+		fmt.Sprintf("no route %s %s, the routes are GET or HEAD /healthz, GET or HEAD /readyz, GET or HEAD /v1/model and POST /v1/predict",
 			abbreviate(c.Request.Method), abbreviate(c.Request.URL.Path))))
 }
 

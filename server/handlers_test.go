@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -135,20 +137,54 @@ func TestPredict_JSONContentTypes(t *testing.T) {
 	}
 }
 
-func TestProbes_Head(t *testing.T) {
+func TestGetRoutes_Head(t *testing.T) {
 	ts := newTestServer(t, nil)
 	assertHead(t, ts, "/healthz", http.StatusOK)
 	assertHead(t, ts, "/readyz", http.StatusServiceUnavailable)
+	assertHead(t, ts, "/v1/model", http.StatusServiceUnavailable)
 
 	if err := ts.LoadModel(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	assertHead(t, ts, "/healthz", http.StatusOK)
 	assertHead(t, ts, "/readyz", http.StatusOK)
+	assertHead(t, ts, "/v1/model", http.StatusOK)
+}
 
-	resp := ts.do(t, http.MethodHead, "/v1/model", "", "")
-	if resp.status != http.StatusMethodNotAllowed || resp.header.Get("Allow") != "GET" {
-		t.Errorf("HEAD /v1/model: status %d, Allow %q, want 405 and GET", resp.status, resp.header.Get("Allow"))
+func TestPredict_ContentEncoding(t *testing.T) {
+	ts := newLoadedServer(t, nil)
+	body := `{"inputs":[{"Age":45,"Savings":400000}]}`
+
+	var compressed bytes.Buffer
+	writer := gzip.NewWriter(&compressed)
+	if _, err := writer.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, encoding := range []string{"gzip", "br", "identity, gzip"} {
+		resp := ts.do(t, http.MethodPost, "/v1/predict", "application/json", compressed.String(), "Content-Encoding", encoding)
+		if resp.status != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Encoding %q: status %d, want 415: %s", encoding, resp.status, resp.body)
+		}
+		got := decodeError(t, resp.body)
+		if got.Code != "unsupported_media_type" {
+			t.Errorf("Content-Encoding %q: code %q, want unsupported_media_type", encoding, got.Code)
+		}
+		if want := fmt.Sprintf("Content-Encoding %q is not supported", encoding); !strings.Contains(got.Message, want) {
+			t.Errorf("message %q does not contain %q", got.Message, want)
+		}
+		if accept := resp.header.Get("Accept-Encoding"); accept != "identity" {
+			t.Errorf("Content-Encoding %q: Accept-Encoding %q, want identity", encoding, accept)
+		}
+	}
+
+	for _, encoding := range []string{"identity", "IDENTITY"} {
+		resp := ts.do(t, http.MethodPost, "/v1/predict", "application/json", body, "Content-Encoding", encoding)
+		if resp.status != http.StatusOK {
+			t.Errorf("Content-Encoding %q: status %d, want 200: %s", encoding, resp.status, resp.body)
+		}
 	}
 }
 
@@ -481,7 +517,7 @@ func TestRoutes_NotFoundAndWrongMethod(t *testing.T) {
 		{http.MethodGet, "/", 404, "not_found", ""},
 		{http.MethodPost, "/v1/predict/", 404, "not_found", ""},
 		{http.MethodGet, "/v1/predict", 405, "method_not_allowed", "POST"},
-		{http.MethodDelete, "/v1/model", 405, "method_not_allowed", "GET"},
+		{http.MethodDelete, "/v1/model", 405, "method_not_allowed", "GET, HEAD"},
 		{http.MethodPost, "/healthz", 405, "method_not_allowed", "GET, HEAD"},
 	}
 	for _, tt := range tests {

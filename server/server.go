@@ -7,7 +7,8 @@
 //	GET  /v1/model    the loaded release: version, digest, features, metrics
 //	POST /v1/predict  {"inputs":[{"Age":39.2,"Savings":322349.87}]} → predictions
 //
-// HEAD /healthz and HEAD /readyz return the status and headers of GET without a body.
+// HEAD on each GET route returns the status and headers of GET without a body. A predict
+// body must be uncompressed: any Content-Encoding other than identity gets 415.
 //
 // A predict request has the shape of the FastAPI service it replaces. Each row must contain
 // every feature that /v1/model lists: a missing value is sent as null, and an absent key is
@@ -15,6 +16,10 @@
 // appears twice in a row, or "inputs" twice in the body, is rejected too. Every error
 // response has the body {"error":{"code","message","request_id"}} described in
 // schemas/error.schema.json, and httpErrors in errors.go maps each code to its status.
+//
+// NOTE: Request headers larger than 68 KiB (MaxHeaderBytes of 64 KiB plus the 4 KiB that
+// net/http allows on top) get 431 Request Header Fields Too Large with a plain-text body and
+// no X-Request-ID, because net/http rejects them before any handler runs.
 package server
 
 import (

@@ -656,3 +656,27 @@ func TestNew_InvalidConfig(t *testing.T) {
 		t.Errorf("New = %v, want ErrInvalidConfig naming MODEL_VERSION", err)
 	}
 }
+
+// TestServe_OversizedHeaders records the documented gap: net/http answers headers beyond
+// MaxHeaderBytes itself, so the 431 response is plain text and not the JSON error body.
+func TestServe_OversizedHeaders(t *testing.T) {
+	ts := newTestServer(t, nil)
+	run := startServe(t, ts.Server)
+	request, err := http.NewRequest(http.MethodGet, run.url+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request.Header.Set("X-Padding", strings.Repeat("a", maxHeaderBytes+8<<10))
+
+	resp, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+	if contentType := resp.Header.Get("Content-Type"); !strings.HasPrefix(contentType, "text/plain") {
+		t.Errorf("Content-Type %q, want text/plain from net/http", contentType)
+	}
+}
