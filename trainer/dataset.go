@@ -100,6 +100,9 @@ func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {
 		return nil, csvError(name, comments, err)
 	}
 	header = slices.Clone(header)
+	if err := checkHeaderFormat(header, name); err != nil {
+		return nil, err
+	}
 
 	headerLine := comments + 1
 	columns, err := mapHeader(header, name, headerLine, cfg)
@@ -137,6 +140,24 @@ func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkHeaderFormat recognizes the common reasons a header cannot be split into columns:
+// UTF-16 text and separators other than commas.
+func checkHeaderFormat(header []string, name string) error {
+	joined := strings.Join(header, ",")
+	if strings.ContainsRune(joined, 0) || strings.HasPrefix(joined, "\xff\xfe") || strings.HasPrefix(joined, "\xfe\xff") {
+		return fmt.Errorf("%w: %s: the file looks like UTF-16 text: save it as UTF-8", ErrInvalidData, name)
+	}
+	if len(header) == 1 {
+		for _, separator := range []string{";", "\t", "|"} {
+			if strings.Contains(header[0], separator) {
+				return fmt.Errorf("%w: %s:1: the header is one column containing %q: the file seems to use %q as separator; save it with commas",
+					ErrInvalidData, name, header[0], separator)
+			}
+		}
+	}
+	return nil
 }
 
 // skipComments reads past the lines that start with '#' and returns how many there were.
@@ -310,7 +331,7 @@ func csvError(name string, comments int, err error) error {
 		return fmt.Errorf("%w: %s:%d: %w (the quoted field that starts on this line is still open at line %d): close the quote",
 			ErrInvalidData, name, parseErr.StartLine+comments, parseErr.Err, parseErr.Line+comments)
 	}
-	return fmt.Errorf("%w: %s:%d: column %d: %w", ErrInvalidData, name, parseErr.Line+comments, parseErr.Column, parseErr.Err)
+	return fmt.Errorf("%w: %s:%d: character %d: %w", ErrInvalidData, name, parseErr.Line+comments, parseErr.Column, parseErr.Err)
 }
 
 // sourceName returns the header name that becomes column after renaming.

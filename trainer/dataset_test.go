@@ -83,6 +83,8 @@ func TestReadCSV_Malformed(t *testing.T) {
 		{"non-numeric cell", "Customer ID,Age,401K Savings,Retire\n0,40,1000,1\n1,forty,1000,0\n", []string{"bad.csv:3", `column "Age"`, `"forty" is not a number`}},
 		{"go number syntax", "Customer ID,Age,401K Savings,Retire\n0,40,1_000,1\n", []string{"bad.csv:2", `"1_000" is not a number`}},
 		{"hex float", "Customer ID,Age,401K Savings,Retire\n0,0x1p4,1000,1\n", []string{"bad.csv:2", `"0x1p4" is not a number`}},
+		{"semicolon separated", "Customer ID;Age;401K Savings;Retire\n0;40;1000;1\n", []string{"bad.csv:1", `";" as separator`}},
+		{"utf-16", "\xff\xfeC\x00u\x00\n\x00", []string{"bad.csv", "UTF-16"}},
 		{"infinite cell", "Customer ID,Age,401K Savings,Retire\n0,40,Inf,1\n", []string{"bad.csv:2", `column "401K Savings"`, "finite"}},
 		{"label 2", "Customer ID,Age,401K Savings,Retire\n0,40,1000,2\n", []string{"bad.csv:2", `column "Retire"`, `"2" is not 0 or 1`}},
 		{"missing label", "Customer ID,Age,401K Savings,Retire\n0,40,1000,NA\n", []string{"bad.csv:2", `"NA" is not 0 or 1`}},

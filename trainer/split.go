@@ -14,7 +14,7 @@ func StratifiedSplit(y []float64, testFraction float64, seed int64) (train, test
 	for _, rows := range classRows(y, seed) {
 		n := int(math.Round(float64(len(rows)) * testFraction))
 		if n == 0 || n == len(rows) {
-			return nil, nil, fmt.Errorf("%w: class with %d rows cannot be split with test fraction %v: each side needs at least one row of each class",
+			return nil, nil, fmt.Errorf("%w: a class with %d rows cannot be split with split.test_fraction %v: each side needs at least one row of each class, so add rows or change split.test_fraction",
 				ErrInvalidData, len(rows), testFraction)
 		}
 		test = append(test, rows[:n]...)
@@ -36,7 +36,7 @@ func StratifiedKFold(y []float64, k int, seed int64) ([][]int, error) {
 	next := 0
 	for _, rows := range classRows(y, seed) {
 		if len(rows) < k {
-			return nil, fmt.Errorf("%w: a class has %d rows, too few for %d folds", ErrInvalidData, len(rows), k)
+			return nil, fmt.Errorf("%w: a class has %d rows, too few for %d folds: add rows, or lower --cv or model.selection.folds", ErrInvalidData, len(rows), k)
 		}
 		for _, row := range rows {
 			folds[next%k] = append(folds[next%k], row)

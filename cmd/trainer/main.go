@@ -106,14 +106,26 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args, allowing flags after positional arguments too (trainer push DIR
+// REF --force), which the flag package alone stops at. Positional arguments are then in
+// fs.Args().
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return nil
+	// Parse the positional arguments alone, after "--", so that fs.Args returns them.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // inputFlags defines the flags that train and import share. Its result builds the

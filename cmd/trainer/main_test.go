@@ -88,7 +88,7 @@ func TestRun_TrainPushAndRepush(t *testing.T) {
 	if !strings.Contains(stderr, "1.0.0") {
 		t.Errorf("error does not name the version:\n%s", stderr)
 	}
-	code, stdout, stderr = runTrainer(t, env, "push", "--force", model, "oci:"+store+":1.0.0")
+	code, stdout, stderr = runTrainer(t, env, "push", model, "oci:"+store+":1.0.0", "--force")
 	if code != 0 {
 		t.Fatalf("push --force exit %d: %s", code, stderr)
 	}
