@@ -23,6 +23,10 @@ var (
 	// ErrNotFound means the registry or OCI layout has no manifest for the tag or digest.
 	ErrNotFound = errors.New("not found")
 
+	// ErrMissingBlob means the manifest exists but a config or layer blob that it lists does
+	// not. A *MissingBlobError names the blob.
+	ErrMissingBlob = errors.New("blob missing")
+
 	// ErrWrongArtifactType means the manifest is not a ModelPack model manifest.
 	ErrWrongArtifactType = errors.New("wrong artifact type")
 
@@ -89,3 +93,31 @@ func (e *CorruptedBlobError) Error() string {
 }
 
 func (e *CorruptedBlobError) Unwrap() error { return e.Err }
+
+// MissingBlobError reports a config or layer blob that the manifest lists but the registry or
+// OCI layout does not store, so the release cannot be pulled although its manifest exists.
+// Pushing the same model directory again uploads the blob, because a push sends each blob
+// that the target lacks. The error wraps ErrMissingBlob and the fetch error, which wraps
+// ErrNotFound.
+type MissingBlobError struct {
+	// Reference is the release that was pulled.
+	Reference Reference
+	// Digest is the digest that the manifest gives for the blob.
+	Digest digest.Digest
+	// Name is the file name of a layer, or "config".
+	Name string
+	// Path is the blob's file in an OCI image layout, empty for a registry.
+	Path string
+	// Err is the fetch error.
+	Err error
+}
+
+func (e *MissingBlobError) Error() string {
+	location := "registry " + e.Reference.Registry + "/" + e.Reference.Repository
+	if e.Path != "" {
+		location = "OCI layout file " + e.Path
+	}
+	return fmt.Sprintf("blob %s (%s) is missing from %s: %v", e.Digest, e.Name, location, e.Err)
+}
+
+func (e *MissingBlobError) Unwrap() []error { return []error{ErrMissingBlob, e.Err} }

@@ -217,6 +217,9 @@ func (s *pullSource) config(ctx context.Context, entry cacheEntry, desc ocispec.
 		if errors.Is(err, ErrDigestMismatch) {
 			return nil, s.corrupted(desc, "config", err)
 		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, s.missing(desc, "config", err)
+		}
 		return nil, fmt.Errorf("fetch config %s: %w", desc.Digest, err)
 	}
 	return data, nil
@@ -247,7 +250,11 @@ func (s *pullSource) downloadLayer(ctx context.Context, path string, layer ocisp
 	}
 	body, err := target.Fetch(ctx, layer)
 	if err != nil {
-		return fmt.Errorf("fetch layer %s (%s): %w", name, layer.Digest, classifyFetchError(err))
+		err = classifyFetchError(err)
+		if errors.Is(err, ErrNotFound) {
+			return s.missing(layer, name, err)
+		}
+		return fmt.Errorf("fetch layer %s (%s): %w", name, layer.Digest, err)
 	}
 	defer body.Close()
 
@@ -262,11 +269,20 @@ func (s *pullSource) downloadLayer(ctx context.Context, path string, layer ocisp
 
 // corrupted returns the error for a blob of the source that failed verification.
 func (s *pullSource) corrupted(blob ocispec.Descriptor, name string, err error) *CorruptedBlobError {
-	corruptedErr := &CorruptedBlobError{Reference: s.ref, Digest: blob.Digest, Name: name, Err: err}
-	if s.ref.IsLayout() {
-		corruptedErr.Path = filepath.Join(s.ref.LayoutPath, "blobs", blob.Digest.Algorithm().String(), blob.Digest.Encoded())
+	return &CorruptedBlobError{Reference: s.ref, Digest: blob.Digest, Name: name, Path: s.blobPath(blob), Err: err}
+}
+
+// missing returns the error for a blob that the manifest lists and the source does not store.
+func (s *pullSource) missing(blob ocispec.Descriptor, name string, err error) *MissingBlobError {
+	return &MissingBlobError{Reference: s.ref, Digest: blob.Digest, Name: name, Path: s.blobPath(blob), Err: err}
+}
+
+// blobPath returns the file of blob in an OCI image layout, or "" for a registry.
+func (s *pullSource) blobPath(blob ocispec.Descriptor) string {
+	if !s.ref.IsLayout() {
+		return ""
 	}
-	return corruptedErr
+	return filepath.Join(s.ref.LayoutPath, "blobs", blob.Digest.Algorithm().String(), blob.Digest.Encoded())
 }
 
 // classifyFetchError is classifyError plus the content verification errors of oras-go.

@@ -10,8 +10,29 @@ import (
 	"oras.land/oras-go/v2/registry"
 )
 
-// layoutScheme prefixes a reference to an OCI image layout directory on disk.
+// layoutScheme prefixes a reference to an OCI image layout directory on disk. It is matched
+// in any case, so that "OCI:PATH" is read as a layout and never as a registry host named OCI.
 const layoutScheme = "oci:"
+
+// cutLayoutScheme returns s without its "oci:" prefix, in any case, and reports whether s
+// had that prefix.
+func cutLayoutScheme(s string) (string, bool) {
+	if len(s) < len(layoutScheme) || !strings.EqualFold(s[:len(layoutScheme)], layoutScheme) {
+		return s, false
+	}
+	return s[len(layoutScheme):], true
+}
+
+// checkNoURLScheme rejects a reference or repository that starts with a URL scheme such as
+// "http://", which registry references do not have. what is "reference" or "repository".
+func checkNoURLScheme(what, s string) error {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || strings.Contains(scheme, "/") {
+		return nil
+	}
+	return fmt.Errorf("%s %q starts with the URL scheme %s://, which is not part of a %s: write %s: %w",
+		what, s, scheme, what, rest, ErrInvalidReference)
+}
 
 // Reference names one manifest: a tag or a digest in a remote repository or in a local OCI
 // image layout directory. Exactly one of Tag and Digest is set, and exactly one of
@@ -34,17 +55,21 @@ type Reference struct {
 // grammar; Push also requires it to be a semantic version. A reference with both a tag and
 // a digest is rejected so that it is never unclear which one was pulled.
 func ParseReference(s string) (Reference, error) {
-	if path, ok := strings.CutPrefix(s, layoutScheme); ok {
+	if path, ok := cutLayoutScheme(s); ok {
 		return parseLayoutReference(s, path)
 	}
 	return parseRemoteReference(s)
 }
 
 func parseRemoteReference(s string) (Reference, error) {
+	if err := checkNoURLScheme("reference", s); err != nil {
+		return Reference{}, err
+	}
 	parsed, err := registry.ParseReference(s)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), errdef.ErrInvalidReference.Error()+": ")
-		return Reference{}, fmt.Errorf("reference %q: %s, expected host[:port]/repo:VERSION or oci:PATH:VERSION: %w", s, reason, ErrInvalidReference)
+		return Reference{}, fmt.Errorf("reference %q: %s, expected host[:port]/repo:VERSION or oci:PATH:VERSION%s: %w",
+			s, reason, lowerCaseHint(s), ErrInvalidReference)
 	}
 
 	_, path, _ := strings.Cut(s, "/")
@@ -62,6 +87,24 @@ func parseRemoteReference(s string) (Reference, error) {
 		ref.Tag = parsed.Reference
 	}
 	return ref, nil
+}
+
+// lowerCaseHint returns a hint with the lower-case repository when the repository path of
+// the remote reference s has upper-case letters, which the OCI distribution grammar forbids,
+// and otherwise "".
+func lowerCaseHint(s string) string {
+	host, path, ok := strings.Cut(s, "/")
+	if !ok {
+		return ""
+	}
+	repository := path
+	if end := strings.IndexAny(path, ":@"); end >= 0 {
+		repository = path[:end]
+	}
+	if repository == strings.ToLower(repository) {
+		return ""
+	}
+	return fmt.Sprintf(". Repository names are lower case: write %s/%s", host, strings.ToLower(repository))
 }
 
 // parseLayoutReference parses the PATH:tag or PATH@digest part of an "oci:" reference. The
@@ -113,10 +156,13 @@ func JoinReference(repository, version string) (Reference, error) {
 	if version == "" {
 		return Reference{}, fmt.Errorf("repository %q: empty version, expected a tag such as 1.2.3 or a digest sha256:...: %w", repository, ErrInvalidReference)
 	}
+	if err := checkNoURLScheme("repository", repository); err != nil {
+		return Reference{}, err
+	}
 	if strings.Contains(repository, "@") {
 		return Reference{}, fmt.Errorf("repository %q contains a digest, give the digest as the version: %w", repository, ErrInvalidReference)
 	}
-	if !strings.HasPrefix(repository, layoutScheme) {
+	if _, isLayout := cutLayoutScheme(repository); !isLayout {
 		if _, path, _ := strings.Cut(repository, "/"); strings.Contains(path, ":") {
 			return Reference{}, fmt.Errorf("repository %q contains a tag, give the tag as the version: %w", repository, ErrInvalidReference)
 		}

@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -105,5 +106,56 @@ func TestJoinReference(t *testing.T) {
 				t.Errorf("Version() = %q, want %q", got.Version(), tt.version)
 			}
 		})
+	}
+}
+
+func TestJoinReference_Messages(t *testing.T) {
+	tests := []struct {
+		name       string
+		repository string
+		wantText   string
+		absentText string
+	}{
+		{name: "http scheme", repository: "http://127.0.0.1:5000/retire",
+			wantText: `starts with the URL scheme http://, which is not part of a repository: write 127.0.0.1:5000/retire`, absentText: "contains a tag"},
+		{name: "https scheme", repository: "https://127.0.0.1/models/retire",
+			wantText: "write 127.0.0.1/models/retire"},
+		{name: "upper-case path", repository: "127.0.0.1:5000/Models/Retire",
+			wantText: "Repository names are lower case: write 127.0.0.1:5000/models/retire"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := JoinReference(tt.repository, "1.0.0")
+			if !errors.Is(err, ErrInvalidReference) {
+				t.Fatalf("JoinReference(%q) error = %v, want ErrInvalidReference", tt.repository, err)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+			if tt.absentText != "" && strings.Contains(err.Error(), tt.absentText) {
+				t.Errorf("error %q contains %q", err, tt.absentText)
+			}
+		})
+	}
+}
+
+func TestParseReference_LayoutSchemeInAnyCase(t *testing.T) {
+	for _, input := range []string{"OCI:/srv/layout:1.0.0", "Oci:/srv/layout:1.0.0"} {
+		got, err := ParseReference(input)
+		if err != nil {
+			t.Fatalf("ParseReference(%q): %v", input, err)
+		}
+		want := Reference{LayoutPath: "/srv/layout", Tag: "1.0.0"}
+		if got != want {
+			t.Errorf("ParseReference(%q) = %+v, want %+v", input, got, want)
+		}
+	}
+
+	got, err := JoinReference("OCI:/srv/layout", testDigest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "oci:/srv/layout@" + testDigest.String(); got.String() != want {
+		t.Errorf("JoinReference(OCI:...) = %q, want %q", got, want)
 	}
 }

@@ -322,7 +322,11 @@ func (c Config) Validate() error {
 	}
 	if len(problems) == 0 {
 		if _, err := c.reference(); err != nil {
-			problems = append(problems, fmt.Sprintf("MODEL_REPOSITORY %q with MODEL_VERSION %q is not a valid reference: %v", c.Repository, c.Version, err))
+			problem := fmt.Sprintf("MODEL_REPOSITORY %q with MODEL_VERSION %q is not a valid reference: %v", c.Repository, c.Version, err)
+			if len(c.Repository) >= len("http://") && strings.EqualFold(c.Repository[:len("http://")], "http://") {
+				problem += ", and set REGISTRY_PLAIN_HTTP=true for a registry that speaks plain HTTP"
+			}
+			problems = append(problems, problem)
 		}
 	}
 	if len(problems) > 0 {

@@ -169,6 +169,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{name: "username without password", environ: append(base, "REGISTRY_USERNAME=puller"), wantText: []string{"REGISTRY_PASSWORD is missing"}},
 		{name: "password without username", environ: append(base, "REGISTRY_PASSWORD=s3cret"), wantText: []string{"REGISTRY_USERNAME is missing"}},
 		{name: "repository with tag", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire:0.1.0", "MODEL_VERSION=0.1.0"}, wantText: []string{"is not a valid reference", "contains a tag"}},
+		{name: "repository with scheme", environ: []string{"MODEL_REPOSITORY=http://127.0.0.1:5000/retire", "MODEL_VERSION=0.1.0"}, wantText: []string{"write 127.0.0.1:5000/retire", "set REGISTRY_PLAIN_HTTP=true"}},
+		{name: "upper-case repository", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/Retire", "MODEL_VERSION=0.1.0"}, wantText: []string{"Repository names are lower case: write 127.0.0.1:5000/retire"}},
 		{name: "bad tag", environ: []string{"MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION=0.1.0/x"}, wantText: []string{"is not a valid reference"}},
 		{name: "unknown file setting", file: "model_repository: x/y\nmodel_version: 1.0.0\nprot: 80\n", wantText: []string{"unknown settings prot", "port"}},
 		{name: "nested file setting", file: "registry:\n  plain_http: true\n", environ: base, wantText: []string{"unknown settings registry.plain_http"}},

@@ -147,6 +147,7 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 	}
 
 	var corrupted *artifact.CorruptedBlobError
+	var missing *artifact.MissingBlobError
 	var summary string
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -156,6 +157,8 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 		summary = describeDockerConfigError(cfg)
 	case errors.Is(err, artifact.ErrPlainHTTPRegistry):
 		summary = fmt.Sprintf("%s responded to HTTPS with plain HTTP, set REGISTRY_PLAIN_HTTP=true to connect without TLS", location)
+	case errors.As(err, &missing):
+		summary = describeMissingBlob(ref, location, missing)
 	case errors.Is(err, artifact.ErrNotFound):
 		summary = fmt.Sprintf("model version %q not found in %s, check MODEL_VERSION and MODEL_REPOSITORY", ref.Version(), location)
 	case errors.Is(err, artifact.ErrRegistryUnreachable):
@@ -195,6 +198,18 @@ func describeCorruptedBlob(ref artifact.Reference, location string, corrupted *a
 		"so the registry's operator must restore blob %s (%s) from a backup, or delete it from the registry's storage "+
 		"and then push the same model directory again with the trainer. %s",
 		ref, location, corrupted.Digest, corrupted.Name, meanwhile)
+}
+
+// describeMissingBlob returns the summary for a blob that the release's manifest lists but
+// the registry or OCI layout does not store. MODEL_VERSION and MODEL_REPOSITORY are right in
+// this case, and a push of the same model directory uploads the missing blob.
+func describeMissingBlob(ref artifact.Reference, location string, missing *artifact.MissingBlobError) string {
+	blob := fmt.Sprintf("blob %s (%s)", missing.Digest, missing.Name)
+	if missing.Path != "" {
+		blob = fmt.Sprintf("the file %s, blob %s (%s),", missing.Path, missing.Digest, missing.Name)
+	}
+	return fmt.Sprintf("model %s is incomplete in %s: %s is missing. Push the same model directory again with the trainer "+
+		"to restore it, or meanwhile set MODEL_VERSION to another release", ref, location, blob)
 }
 
 // describeUnauthorized returns the summary for a 401 or 403: which credentials the registry

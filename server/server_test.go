@@ -680,3 +680,42 @@ func TestServe_OversizedHeaders(t *testing.T) {
 		t.Errorf("Content-Type %q, want text/plain from net/http", contentType)
 	}
 }
+
+func TestLoadModel_MissingBlobInLayout(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "store")
+	model := servertest.PushModel(t, "oci:"+layout, fixtureVersion)
+	weights := servertest.LayerDigest(t, layout, model.Digest, servertest.WeightsFile)
+	blobPath := servertest.LayoutBlobPath(layout, weights)
+	if err := os.Remove(blobPath); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Repository: "oci:" + layout, Version: fixtureVersion}
+
+	err := loadFreshModel(t, cfg)
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrMissingBlob) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrMissingBlob", err)
+	}
+	for _, text := range []string{"is incomplete in OCI layout " + layout, "the file " + blobPath, servertest.WeightsFile, "Push the same model directory again"} {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("error %q does not contain %q", err, text)
+		}
+	}
+	if strings.Contains(err.Error(), "check MODEL_VERSION") {
+		t.Errorf("error %q blames MODEL_VERSION, which is right", err)
+	}
+
+	// The advice works: a push of the same model restores the blob.
+	servertest.Push(t, model.Metadata, model.Pipeline, "oci:"+layout, fixtureVersion)
+	if err := loadFreshModel(t, cfg); err != nil {
+		t.Errorf("LoadModel after the model was pushed again: %v", err)
+	}
+}
+
+func TestLoadModel_LayoutSchemeInUpperCase(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "store")
+	servertest.PushModel(t, "oci:"+layout, fixtureVersion)
+
+	if err := loadFreshModel(t, Config{Repository: "OCI:" + layout, Version: fixtureVersion}); err != nil {
+		t.Errorf("LoadModel with MODEL_REPOSITORY=OCI:%s: %v", layout, err)
+	}
+}
