@@ -124,7 +124,7 @@ func describeCount(n, expected int64) string {
 func writeVerifiedFile(path string, r io.Reader, desc ocispec.Descriptor) (err error) {
 	temp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("create temporary file: %w", err)
+		return fmt.Errorf("create temporary file: %w: %w", err, ErrCacheDir)
 	}
 	defer func() {
 		if err != nil {
@@ -148,7 +148,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 
 	temp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("create temporary file: %w", err)
+		return fmt.Errorf("create temporary file: %w: %w", err, ErrCacheDir)
 	}
 	defer func() {
 		if err != nil {
@@ -164,7 +164,15 @@ func writeFileAtomic(path string, data []byte) (err error) {
 }
 
 // commitTempFile syncs and closes temp, makes it readable by all, and renames it to path.
+// Its errors wrap ErrCacheDir.
 func commitTempFile(temp *os.File, path string) error {
+	if err := syncAndRename(temp, path); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrCacheDir)
+	}
+	return nil
+}
+
+func syncAndRename(temp *os.File, path string) error {
 	if err := temp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", temp.Name(), err)
 	}

@@ -49,6 +49,10 @@ var (
 	// not a regular file, too large, or metadata.json is invalid.
 	ErrInvalidModelDir = errors.New("invalid model directory")
 
+	// ErrCacheDir means the cache directory of a pull cannot be created or written, such as a
+	// path below a regular file or a directory without write permission.
+	ErrCacheDir = errors.New("cache directory not writable")
+
 	// ErrRegistryUnreachable means no HTTP response came back from the registry: connection
 	// refused, DNS failure or timeout.
 	ErrRegistryUnreachable = errors.New("registry unreachable")

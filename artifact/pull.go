@@ -100,7 +100,7 @@ func pull(ctx context.Context, ref Reference, opts PullOptions) (*Release, error
 
 	entry := newCacheEntry(cacheDir, manifestDescriptor.Digest)
 	if err := os.MkdirAll(entry.filesDir(), 0o755); err != nil {
-		return nil, fmt.Errorf("create cache directory: %w", err)
+		return nil, fmt.Errorf("create cache directory: %w: %w", err, ErrCacheDir)
 	}
 	configBytes, err := source.config(ctx, entry, manifest.Config)
 	if err != nil {

@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -105,21 +106,58 @@ func credentialFunc(ref Reference, opts RemoteOptions) (auth.CredentialFunc, err
 		// mistyped path behind an anonymous request.
 		_, statErr := os.Stat(opts.DockerConfigPath)
 		if errors.Is(statErr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no Docker config file at %s, check the path: %w", opts.DockerConfigPath, ErrInvalidDockerConfig)
+			return nil, fmt.Errorf("no Docker config file at %s, check the path: %w: %w", opts.DockerConfigPath, fs.ErrNotExist, ErrInvalidDockerConfig)
 		}
 		if statErr != nil {
 			return nil, fmt.Errorf("read Docker config: %w: %w", statErr, ErrInvalidDockerConfig)
 		}
 		store, err = credentials.NewStore(opts.DockerConfigPath, credentials.StoreOptions{})
+		if err != nil {
+			return nil, describeDockerConfigError(opts.DockerConfigPath, err)
+		}
 	case os.Getenv(dockerConfigEnv) == "" && !hasHomeDir():
 		return nil, nil
 	default:
 		store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load registry credentials from the Docker config: %w: %w", err, ErrInvalidDockerConfig)
+		if err != nil {
+			return nil, describeDockerConfigError(defaultDockerConfigPath(), err)
+		}
 	}
 	return credentials.Credential(store), nil
+}
+
+// describeDockerConfigError wraps the error of loading the Docker config at path with
+// ErrInvalidDockerConfig and with what is wrong with the file: a directory, invalid JSON, or
+// JSON that is not a Docker config. oras-go keeps its format error in an internal package,
+// so the file is read again here to tell the cases apart.
+func describeDockerConfigError(path string, err error) error {
+	var problem string
+	info, statErr := os.Stat(path)
+	data, readErr := os.ReadFile(path)
+	switch {
+	case statErr == nil && info.IsDir():
+		problem = "is a directory, give the path of the config.json file in it"
+	case readErr != nil:
+		problem = "cannot be read"
+	case !json.Valid(data):
+		problem = "is not valid JSON"
+	default:
+		problem = `is not a Docker config, which is a JSON object such as {"auths": {}}`
+	}
+	return fmt.Errorf("the Docker config %s %s: %w: %w", path, problem, err, ErrInvalidDockerConfig)
+}
+
+// defaultDockerConfigPath returns the file that credentials.NewStoreFromDocker reads:
+// config.json in $DOCKER_CONFIG, or in ~/.docker.
+func defaultDockerConfigPath() string {
+	if dir := os.Getenv(dockerConfigEnv); dir != "" {
+		return filepath.Join(dir, "config.json")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join("~", ".docker", "config.json")
+	}
+	return filepath.Join(home, ".docker", "config.json")
 }
 
 // dockerConfigEnv is the variable with the directory of the Docker config.json, which

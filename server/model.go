@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -153,8 +154,10 @@ func describePullError(ref artifact.Reference, cfg Config, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		summary = fmt.Sprintf("pulling model %s timed out after MODEL_PULL_TIMEOUT %s, check that the registry is healthy or raise MODEL_PULL_TIMEOUT",
 			ref, cfg.PullTimeout)
+	case errors.Is(err, artifact.ErrCacheDir):
+		summary = describeCacheDirError(cfg)
 	case errors.Is(err, artifact.ErrInvalidDockerConfig):
-		summary = describeDockerConfigError(cfg)
+		summary = describeDockerConfigError(cfg, err)
 	case errors.Is(err, artifact.ErrPlainHTTPRegistry):
 		summary = fmt.Sprintf("%s responded to HTTPS with plain HTTP, set REGISTRY_PLAIN_HTTP=true to connect without TLS", location)
 	case errors.As(err, &missing):
@@ -224,11 +227,25 @@ func describeUnauthorized(location string, ref artifact.Reference, cfg Config) s
 		location, ref, ref.Registry)
 }
 
+// describeCacheDirError returns the summary for a cache directory that cannot be created or
+// written.
+func describeCacheDirError(cfg Config) string {
+	if cfg.CacheDir != "" {
+		return fmt.Sprintf("MODEL_CACHE_DIR %q cannot be used as the model cache, set it to a directory that the server can create and write, "+
+			"or leave it empty for a temporary directory", cfg.CacheDir)
+	}
+	return "the temporary model cache cannot be written, set MODEL_CACHE_DIR to a directory that the server can create and write"
+}
+
 // describeDockerConfigError returns the summary for a Docker config that cannot be read,
 // with how to fix or avoid it.
-func describeDockerConfigError(cfg Config) string {
-	if cfg.DockerConfig != "" {
-		return fmt.Sprintf("REGISTRY_DOCKER_CONFIG %q cannot be used, set it to an existing Docker config.json, or leave it empty for the default Docker config", cfg.DockerConfig)
+func describeDockerConfigError(cfg Config, err error) string {
+	switch {
+	case cfg.DockerConfig != "" && errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("REGISTRY_DOCKER_CONFIG %q does not exist, set it to an existing Docker config.json, or leave it empty for the default Docker config", cfg.DockerConfig)
+	case cfg.DockerConfig != "":
+		return fmt.Sprintf("REGISTRY_DOCKER_CONFIG %q cannot be used as a Docker config, fix the file, set REGISTRY_DOCKER_CONFIG to another one, "+
+			"or set REGISTRY_USERNAME and REGISTRY_PASSWORD", cfg.DockerConfig)
 	}
 	return "the default Docker config cannot be read, fix or remove it, set REGISTRY_DOCKER_CONFIG to another file, or set REGISTRY_USERNAME and REGISTRY_PASSWORD"
 }

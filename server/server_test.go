@@ -719,3 +719,62 @@ func TestLoadModel_LayoutSchemeInUpperCase(t *testing.T) {
 		t.Errorf("LoadModel with MODEL_REPOSITORY=OCI:%s: %v", layout, err)
 	}
 }
+
+func TestLoadModel_UnusableCacheDir(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", fixtureVersion)
+	// A directory below a regular file cannot be created, even by root.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := filepath.Join(file, "cache")
+	s, err := New(Config{Repository: host + "/retire", Version: fixtureVersion, PlainHTTP: true, CacheDir: cacheDir}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = s.LoadModel(t.Context())
+	if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrCacheDir) {
+		t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrCacheDir", err)
+	}
+	want := "MODEL_CACHE_DIR " + strconv.Quote(cacheDir) + " cannot be used as the model cache, set it to a directory that the server can create and write"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+}
+
+func TestLoadModel_InvalidDockerConfig(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", fixtureVersion)
+	tests := []struct {
+		name     string
+		content  string
+		wantText string
+	}{
+		{"not JSON", "auths: {}\n", "is not valid JSON"},
+		{"JSON array", "[]", "is not a Docker config"},
+		{"auths not an object", `{"auths": 5}`, "is not a Docker config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			err := loadFreshModel(t, Config{Repository: host + "/retire", Version: fixtureVersion, PlainHTTP: true, DockerConfig: path})
+			if !errors.Is(err, ErrModelUnavailable) || !errors.Is(err, artifact.ErrInvalidDockerConfig) {
+				t.Fatalf("LoadModel = %v, want ErrModelUnavailable and artifact.ErrInvalidDockerConfig", err)
+			}
+			for _, text := range []string{"REGISTRY_DOCKER_CONFIG " + strconv.Quote(path) + " cannot be used as a Docker config", "Docker config " + path + " " + tt.wantText} {
+				if !strings.Contains(err.Error(), text) {
+					t.Errorf("error %q does not contain %q", err, text)
+				}
+			}
+			if strings.Contains(err.Error(), "set it to an existing") {
+				t.Errorf("error %q asks for an existing file, which this one is", err)
+			}
+		})
+	}
+}
