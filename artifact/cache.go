@@ -84,7 +84,12 @@ func readFileVerified(path string, desc ocispec.Descriptor) ([]byte, error) {
 	}
 	defer file.Close()
 
+	// Growing the buffer once keeps a large weights file from being copied each time the
+	// buffer doubles. desc.Size comes from a manifest, so only sizes within the limit count.
 	var buffer bytes.Buffer
+	if desc.Size >= 0 && desc.Size <= MaxWeightsSize {
+		buffer.Grow(int(desc.Size) + 1)
+	}
 	if err := verifyReader(file, desc, &buffer); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
