@@ -84,6 +84,13 @@ Environment variables (lower-case names are the keys of the YAML config file):
   MAX_ROWS                maximum rows per predict request (default 10000)
   MAX_BODY_BYTES          maximum request body size in bytes (default 1048576)
 
+A variable that is set but empty is an error: unset it to get the default. Numbers are
+whole numbers in base 10, so PORT=010 is port 10.
+
+Routes: GET or HEAD /healthz, /readyz and /v1/model, and POST /v1/predict with an
+uncompressed application/json body. Errors are JSON, except the 431 that net/http sends
+as plain text for request headers over 68 KiB.
+
 Flags:
 `)
 	flags.PrintDefaults()

@@ -357,7 +357,7 @@ func TestModelServer_Help(t *testing.T) {
 	if err != nil {
 		t.Fatalf("model-server --help: %v\n%s", err, output)
 	}
-	for _, name := range []string{"MODEL_REPOSITORY", "MODEL_VERSION", "PORT", "SHUTDOWN_TIMEOUT", "--config"} {
+	for _, name := range []string{"MODEL_REPOSITORY", "MODEL_VERSION", "PORT", "SHUTDOWN_TIMEOUT", "--config", "set but empty is an error", "431"} {
 		if !bytes.Contains(output, []byte(name)) {
 			t.Errorf("help does not mention %s:\n%s", name, output)
 		}
