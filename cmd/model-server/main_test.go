@@ -237,7 +237,24 @@ func TestModelServer_MissingDockerConfig(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "config.json")
 
 	p := start(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true", "REGISTRY_DOCKER_CONFIG="+missing)
-	assertFailsWith(t, p, "REGISTRY_DOCKER_CONFIG \""+missing+"\" cannot be used", "no Docker config file at "+missing)
+	assertFailsWith(t, p, "REGISTRY_DOCKER_CONFIG \""+missing+"\" does not exist", "no Docker config file at "+missing)
+}
+
+func TestModelServer_InvalidDockerConfig(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	servertest.PushModel(t, host+"/retire", "0.1.0")
+	invalid := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(invalid, []byte("auths: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	p := start(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true", "REGISTRY_DOCKER_CONFIG="+invalid)
+	assertFailsWith(t, p, "REGISTRY_DOCKER_CONFIG \""+invalid+"\" cannot be used as a Docker config", "the Docker config "+invalid+" is not valid JSON")
+}
+
+func TestModelServer_EmptyPort(t *testing.T) {
+	p := start(t, nil, "MODEL_REPOSITORY=127.0.0.1:5000/retire", "MODEL_VERSION=0.1.0", "PORT=")
+	assertFailsWith(t, p, "PORT is set but empty, unset it or give it a value")
 }
 
 func TestModelServer_PlainHTTPRegistryOverHTTPS(t *testing.T) {
