@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bankml/retire/classifier/metrics"
+	"github.com/bankml/retire/internal/realdata"
 	"github.com/bankml/retire/schemas"
 )
 
@@ -768,27 +768,8 @@ func readDataset(t *testing.T) [][]float64 {
 	return rows
 }
 
-// datasetPath finds ../shared/data/bank_customer_retirement.csv next to the repository root,
-// the directory with go.mod above the test's directory.
+// datasetPath returns the real dataset beside the repository; see realdata.Path.
 func datasetPath(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "bank_customer_retirement.csv")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("real dataset not available at %s: %v", path, err)
-	}
-	return path
+	return realdata.Path(t, realdata.Dataset)
 }
