@@ -24,6 +24,7 @@ import (
 
 	"github.com/bankml/retire/classifier/gbdt"
 	"github.com/bankml/retire/classifier/metrics"
+	"github.com/bankml/retire/trainer"
 )
 
 // numFeatures is the number of columns of the synthetic data: age and savings.
@@ -127,7 +128,12 @@ func runTrain(args []string) error {
 	}
 	nTrain := int(trainFraction * float64(len(y)))
 
-	p := pipelineParams()
+	// The trainer's default gbdt settings are the replaced pipeline's hyperparameters.
+	cfg, err := trainer.LoadConfig("", nil)
+	if err != nil {
+		return err
+	}
+	p := cfg.Model.GBDT
 	p.NumThreads = *threads
 	start := time.Now()
 	b, err := gbdt.Train(rows[:nTrain], y[:nTrain], []string{"Age", "Savings"}, p)
@@ -163,24 +169,6 @@ func runTrain(args []string) error {
 		}
 	}
 	return nil
-}
-
-// pipelineParams are the hyperparameters of the retirement pipeline that the Go code
-// replaces, which scripts/gbdt_bench_xgb.py also uses.
-func pipelineParams() gbdt.Params {
-	p := gbdt.DefaultParams()
-	p.NEstimators = 300
-	p.LearningRate = 0.03
-	p.MaxDepth = 4
-	p.MaxLeaves = 15
-	p.Subsample = 0.8
-	p.ColsampleByTree = 0.6
-	p.ColsampleByNode = 0.8
-	p.Gamma = 0.1
-	p.RegLambda = 0.1
-	p.RegAlpha = 0.01
-	p.MinChildWeight = 1
-	return p
 }
 
 func writeFloats(path string, values []float64) error {
