@@ -216,6 +216,10 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 	if err := artifact.ValidateVersion(ref.Tag); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
+	username, password := os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD")
+	if (username == "") != (password == "") {
+		return errors.New("set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither to use the Docker config file")
+	}
 	if err := trainer.CheckModelDir(dir); err != nil {
 		return err
 	}
@@ -226,8 +230,8 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 	desc, err := artifact.Push(ctx, dir, ref, artifact.PushOptions{
 		Remote: artifact.RemoteOptions{
 			PlainHTTP: *plainHTTP,
-			Username:  os.Getenv("REGISTRY_USERNAME"),
-			Password:  os.Getenv("REGISTRY_PASSWORD"),
+			Username:  username,
+			Password:  password,
 		},
 		Force:   *force,
 		Created: created,

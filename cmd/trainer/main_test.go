@@ -180,3 +180,14 @@ func TestRun_PushRejectsUnloadableModel(t *testing.T) {
 		t.Errorf("push wrote to the store despite the broken model (stat: %v)", err)
 	}
 }
+
+func TestRun_PushNeedsBothCredentials(t *testing.T) {
+	code, _, stderr := runTrainer(t, map[string]string{"REGISTRY_USERNAME": "robot", "REGISTRY_PASSWORD": ""},
+		"push", t.TempDir(), "127.0.0.1:1/bank/retirement:1.0.0")
+	if code != 1 {
+		t.Errorf("exit status = %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "REGISTRY_PASSWORD") {
+		t.Errorf("error does not name the missing variable:\n%s", stderr)
+	}
+}
