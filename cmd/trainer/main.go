@@ -213,6 +213,9 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer, logge
 		return err
 	}
 	// Check the cheap things first: the version, then that the server can load the model.
+	if ref.Tag == "" {
+		return fmt.Errorf("push %s: a push needs a version tag such as :1.2.0, not a digest", ref)
+	}
 	if err := artifact.ValidateVersion(ref.Tag); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}

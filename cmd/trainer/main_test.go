@@ -191,3 +191,14 @@ func TestRun_PushNeedsBothCredentials(t *testing.T) {
 		t.Errorf("error does not name the missing variable:\n%s", stderr)
 	}
 }
+
+func TestRun_PushNeedsTag(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("a", 64)
+	code, _, stderr := runTrainer(t, nil, "push", t.TempDir(), "oci:"+t.TempDir()+"@"+digest)
+	if code != 1 {
+		t.Errorf("exit status = %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "needs a version tag") {
+		t.Errorf("error does not ask for a tag:\n%s", stderr)
+	}
+}
