@@ -12,7 +12,7 @@ import (
 	"github.com/bankml/retire/classifier/metrics"
 )
 
-// routes builds the gin engine: middleware, the four routes, and JSON errors for unknown
+// routes builds the gin engine: middleware, the five routes, and JSON errors for unknown
 // routes and methods. Each GET route also responds to HEAD, for which net/http sends the
 // status and headers but no body.
 func (s *Server) routes() *gin.Engine {
@@ -26,7 +26,8 @@ func (s *Server) routes() *gin.Engine {
 	// cannot forge it with X-Forwarded-For. SetTrustedProxies(nil) cannot fail.
 	_ = engine.SetTrustedProxies(nil)
 
-	engine.Use(s.assignRequestID, s.logAccess, s.recoverPanic)
+	// instrument runs outside recoverPanic, so that it counts the 500 of a panic.
+	engine.Use(s.assignRequestID, s.logAccess, s.metrics.instrument, s.recoverPanic)
 	getRoutes := []struct {
 		path    string
 		handler gin.HandlerFunc
@@ -34,6 +35,7 @@ func (s *Server) routes() *gin.Engine {
 		{"/healthz", s.healthz},
 		{"/readyz", s.readyz},
 		{"/v1/model", s.describeModel},
+		{"/metrics", gin.WrapH(s.metrics.handler())},
 	}
 	for _, route := range getRoutes {
 		engine.GET(route.path, route.handler)
@@ -128,6 +130,9 @@ func (s *Server) predict(c *gin.Context) {
 		s.abortWithError(c, fmt.Errorf("predict %d rows with model %s: %w", len(rows), m.digest, err))
 		return
 	}
+	s.metrics.predictedRows.Add(float64(len(rows)))
+	m.inputs.observe(rows)
+
 	predictions := make([]int, len(probabilities))
 	for i, p := range probabilities {
 		predictions[i] = metrics.Label(p)
@@ -154,7 +159,7 @@ func isIdentityEncoding(header string) bool {
 
 func (s *Server) routeNotFound(c *gin.Context) {
 	s.abortWithError(c, newClientError(errRouteNotFound,
-		fmt.Sprintf("no route %s %s, the routes are GET or HEAD /healthz, GET or HEAD /readyz, GET or HEAD /v1/model and POST /v1/predict",
+		fmt.Sprintf("no route %s %s, the routes are GET or HEAD /healthz, GET or HEAD /readyz, GET or HEAD /v1/model, GET or HEAD /metrics and POST /v1/predict",
 			abbreviate(c.Request.Method), abbreviate(c.Request.URL.Path))))
 }
 

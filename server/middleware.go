@@ -55,8 +55,9 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// logAccess logs one line per request after it is served. Probes of /healthz and /readyz
-// log at debug level, because orchestrators call them every few seconds. No header is logged,
+// logAccess logs one line per request after it is served. Probes of /healthz and /readyz,
+// and scrapes of /metrics, log at debug level, because orchestrators and Prometheus call them
+// every few seconds. No header is logged,
 // so neither are credentials.
 func (s *Server) logAccess(c *gin.Context) {
 	start := time.Now()
@@ -64,7 +65,7 @@ func (s *Server) logAccess(c *gin.Context) {
 
 	path := c.Request.URL.Path
 	level := slog.LevelInfo
-	if path == "/healthz" || path == "/readyz" {
+	if path == "/healthz" || path == "/readyz" || path == "/metrics" {
 		level = slog.LevelDebug
 	}
 	attrs := []slog.Attr{

@@ -22,6 +22,11 @@ type model struct {
 	format    string
 	// features are the feature names in the order the pipeline expects them.
 	features []string
+	// featureStats are the metadata's features, in the same order, with the range and missing
+	// count observed in the training data.
+	featureStats []artifact.Feature
+	// inputs counts drift in the inputs of scored rows. LoadModel sets it.
+	inputs   *inputCounters
 	pipeline *classifier.Pipeline
 	// requests validates predict requests against features.
 	requests *validator.Validate
@@ -107,14 +112,15 @@ func newModel(release *artifact.Release) (*model, error) {
 	}
 
 	return &model{
-		reference: release.Reference.String(),
-		version:   version,
-		digest:    release.Digest.String(),
-		format:    metadata.Model.Format,
-		features:  features,
-		pipeline:  pipeline,
-		requests:  requests,
-		info:      info,
+		reference:    release.Reference.String(),
+		version:      version,
+		digest:       release.Digest.String(),
+		format:       metadata.Model.Format,
+		features:     features,
+		featureStats: metadata.Features,
+		pipeline:     pipeline,
+		requests:     requests,
+		info:         info,
 	}, nil
 }
 

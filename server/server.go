@@ -6,9 +6,17 @@
 //	GET  /readyz      200 once the model is loaded, 503 before that and while shutting down
 //	GET  /v1/model    the loaded release: version, digest, features, metrics
 //	POST /v1/predict  {"inputs":[{"Age":39.2,"Savings":322349.87}]} → predictions
+//	GET  /metrics     Prometheus metrics, also before the model is loaded
 //
 // HEAD on each GET route returns the status and headers of GET without a body. A predict
 // body must be uncompressed: any Content-Encoding other than identity gets 415.
+//
+// /metrics serves Prometheus metrics from a registry of the server's own: requests and their
+// duration by gin route template, scored rows, null and out-of-range input values by feature,
+// the loaded release's version and digest, readiness, and the Go runtime and process
+// collectors. An input value is out of range when it lies outside the [min, max] that the
+// release's metadata records for the feature in the training data. Such values are counted so
+// that operators see drift, and are scored as usual.
 //
 // A predict request has the shape of the FastAPI service it replaces. Each row must contain
 // every feature that /v1/model lists: a missing value is sent as null, and an absent key is
@@ -49,9 +57,10 @@ const (
 
 // Server serves predictions of one model release.
 type Server struct {
-	cfg    Config
-	logger *slog.Logger
-	engine *gin.Engine
+	cfg     Config
+	logger  *slog.Logger
+	engine  *gin.Engine
+	metrics *serverMetrics
 
 	// model is nil until LoadModel succeeds.
 	model atomic.Pointer[model]
@@ -67,6 +76,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger}
+	s.metrics = newServerMetrics(s)
 	s.engine = s.routes()
 	return s, nil
 }
@@ -169,6 +179,12 @@ func (s *Server) Serve(ctx context.Context, listener net.Listener) error {
 	}
 }
 
+// isReady reports whether the model is loaded and shutdown has not begun, which is when
+// /readyz returns 200.
+func (s *Server) isReady() bool {
+	return s.model.Load() != nil && !s.stopping.Load()
+}
+
 // shutdown stops accepting connections and waits up to ShutdownTimeout for in-flight requests.
 func (s *Server) shutdown(ctx context.Context, httpServer *http.Server, served <-chan error) error {
 	s.stopping.Store(true)
@@ -223,7 +239,11 @@ func (s *Server) LoadModel(ctx context.Context) error {
 		return err
 	}
 
+	// The counters exist before the model is published, so that no request sees it without
+	// them. A second call with the same features resolves the same series.
+	m.inputs = s.metrics.newInputCounters(m.featureStats)
 	if s.model.CompareAndSwap(nil, m) {
+		s.metrics.setModel(m)
 		s.logger.Info("model loaded, ready",
 			"reference", m.reference, "version", m.version, "digest", m.digest,
 			"features", m.features, "format", m.format, "duration_ms", time.Since(start).Milliseconds())

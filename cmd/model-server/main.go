@@ -87,9 +87,10 @@ Environment variables (lower-case names are the keys of the YAML config file):
 A variable that is set but empty is an error: unset it to get the default. Numbers are
 whole numbers in base 10, so PORT=010 is port 10.
 
-Routes: GET or HEAD /healthz, /readyz and /v1/model, and POST /v1/predict with an
-uncompressed application/json body. Errors are JSON, except the 431 that net/http sends
-as plain text for request headers over 68 KiB.
+Routes: GET or HEAD /healthz, /readyz, /v1/model and /metrics, and POST /v1/predict with
+an uncompressed application/json body. Errors are JSON, except the 431 that net/http sends
+as plain text for request headers over 68 KiB. /metrics serves Prometheus metrics, also
+before the model is loaded, and like /healthz and /readyz is logged at debug level.
 
 Flags:
 `)

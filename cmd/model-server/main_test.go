@@ -231,6 +231,40 @@ func TestModelServer_WithoutHome(t *testing.T) {
 	assertPrediction(t, p.url, model)
 }
 
+func TestModelServer_Metrics(t *testing.T) {
+	host := registrytest.NewInMemory(t)
+	model := servertest.PushModel(t, host+"/retire", "0.1.0")
+
+	p := start(t, nil, "MODEL_REPOSITORY="+host+"/retire", "MODEL_VERSION=0.1.0", "REGISTRY_PLAIN_HTTP=true")
+	p.waitReady(t)
+	assertPrediction(t, p.url, model)
+
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: status %d: %s", resp.StatusCode, body)
+	}
+	// assertPrediction sends two rows, one with a null Age.
+	for _, line := range []string{
+		"model_server_ready 1",
+		"model_server_predicted_rows_total 2",
+		`model_server_missing_values_total{feature="Age"} 1`,
+		`model_server_requests_total{code="200",method="POST",route="/v1/predict"} 1`,
+		`digest="` + model.Digest.String() + `"`,
+	} {
+		if !bytes.Contains(body, []byte(line)) {
+			t.Errorf("GET /metrics does not contain %s:\n%s", line, body)
+		}
+	}
+}
+
 func TestModelServer_MissingDockerConfig(t *testing.T) {
 	host := registrytest.NewInMemory(t)
 	servertest.PushModel(t, host+"/retire", "0.1.0")
@@ -374,7 +408,7 @@ func TestModelServer_Help(t *testing.T) {
 	if err != nil {
 		t.Fatalf("model-server --help: %v\n%s", err, output)
 	}
-	for _, name := range []string{"MODEL_REPOSITORY", "MODEL_VERSION", "PORT", "SHUTDOWN_TIMEOUT", "--config", "set but empty is an error", "431"} {
+	for _, name := range []string{"MODEL_REPOSITORY", "MODEL_VERSION", "PORT", "SHUTDOWN_TIMEOUT", "--config", "set but empty is an error", "431", "/metrics"} {
 		if !bytes.Contains(output, []byte(name)) {
 			t.Errorf("help does not mention %s:\n%s", name, output)
 		}
