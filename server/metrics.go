@@ -21,6 +21,23 @@ const unmatchedRoute = "unmatched"
 // otherMethod is the method label of a request whose method is not a standard HTTP method.
 const otherMethod = "other"
 
+// statusLabels are the code labels of the statuses 0 to 599, formatted once, because
+// strconv.Itoa allocates for numbers of three digits.
+var statusLabels = func() (labels [600]string) {
+	for code := range labels {
+		labels[code] = strconv.Itoa(code)
+	}
+	return labels
+}()
+
+// statusLabel returns the code label of status.
+func statusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
+}
+
 // durationBuckets are the upper bounds in seconds of the request duration histogram. A
 // prediction of one row takes tens of microseconds and one of 1,000 rows a few milliseconds,
 // so the buckets start at 100 µs and end at the 30 s write timeout.
@@ -103,7 +120,7 @@ func (m *serverMetrics) instrument(c *gin.Context) {
 	if route == "" {
 		route = unmatchedRoute
 	}
-	m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Request.Method), statusLabel(c.Writer.Status())).Inc()
 	m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 }
 
@@ -155,8 +172,15 @@ func (m *serverMetrics) newInputCounters(features []artifact.Feature) *inputCoun
 // of the features. It adds to each counter once per request, not once per value.
 func (counters *inputCounters) observe(rows [][]float64) {
 	features := len(counters.minimums)
-	// tallies holds the out-of-range counts of all features, then their missing counts.
-	tallies := make([]int, 2*features)
+	// tallies contains the out-of-range counts of all features, then their missing counts.
+	// Models of up to 16 features, such as the fixture's 2, count on the stack.
+	var stack [32]int
+	var tallies []int
+	if 2*features <= len(stack) {
+		tallies = stack[:2*features]
+	} else {
+		tallies = make([]int, 2*features)
+	}
 	for _, row := range rows {
 		for j, value := range row {
 			switch {
