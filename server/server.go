@@ -11,10 +11,10 @@
 // HEAD on each GET route returns the status and headers of GET without a body. A predict
 // body must be uncompressed: any Content-Encoding other than identity gets 415.
 //
-// /metrics serves Prometheus metrics from a registry of the server's own: requests and their
-// duration by gin route template, scored rows, null and out-of-range input values by feature,
-// the loaded release's version and digest, readiness, and the Go runtime and process
-// collectors. An input value is out of range when it lies outside the [min, max] that the
+// /metrics serves Prometheus metrics from a registry of the server's own. They count requests
+// and their duration by gin route template, scored rows, and null and out-of-range input
+// values by feature. They also give the loaded release's version and digest, readiness, and
+// the Go runtime and process collectors. An input value is out of range when it lies outside the [min, max] that the
 // release's metadata records for the feature in the training data. Such values are counted so
 // that operators see drift, and are scored as usual.
 //
@@ -239,8 +239,8 @@ func (s *Server) LoadModel(ctx context.Context) error {
 		return err
 	}
 
-	// The counters exist before the model is published, so that no request sees it without
-	// them. A second call with the same features resolves the same series.
+	// The counters exist before the model is published, so that no request can use the model
+	// without them. A second call with the same features resolves the same series.
 	m.inputs = s.metrics.newInputCounters(m.featureStats)
 	if s.model.CompareAndSwap(nil, m) {
 		s.metrics.setModel(m)

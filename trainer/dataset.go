@@ -79,7 +79,7 @@ func ReadCSVFile(path string, cfg DataConfig) (*Dataset, error) {
 }
 
 // ReadCSV parses a training table. Lines starting with '#' before the header are comments.
-// The header names the columns; cfg says which columns are renamed, dropped, used as
+// The header names the columns; cfg sets which columns are renamed, dropped, used as
 // features and as the target. name labels the messages. Every error names the file, the
 // line and, where there is one, the column.
 func ReadCSV(r io.Reader, name string, cfg DataConfig) (*Dataset, error) {

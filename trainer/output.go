@@ -85,7 +85,7 @@ func checkReplaceable(dir string) error {
 	}
 	for _, entry := range entries {
 		if !slices.Contains(modelFiles, entry.Name()) || !entry.Type().IsRegular() {
-			return fmt.Errorf("write model directory %s: it already holds %q, which is not a model file: choose a new or empty --output directory",
+			return fmt.Errorf("write model directory %s: it already contains %q, which is not a model file: choose a new or empty --output directory",
 				dir, entry.Name())
 		}
 	}

@@ -141,7 +141,7 @@ func Summarize(scores []artifact.Metrics) *artifact.CrossValidation {
 
 // selectModel cross-validates each candidate model type on the training split and picks
 // the best mean of the configured metric. A logistic model needs imputation, so it is no
-// candidate when imputation is none.
+// candidate when model.imputation is "none".
 func selectModel(x [][]float64, y []float64, features []string, cfg Config) (*artifact.Selection, error) {
 	candidates := []string{classifier.TypeLogistic, classifier.TypeGBDT}
 	if cfg.Model.Imputation == impute.None {
@@ -235,7 +235,7 @@ func describe(data *Dataset, trainRows, testRows []int, cfg Config, spec classif
 			Preprocessing:   preprocessing,
 		},
 		Data: artifact.DataInfo{
-			// The base name only: the directory it was read from says nothing about the
+			// The base name only: the directory it was read from tells nothing about the
 			// data and would make the metadata depend on the working directory.
 			File:         filepath.Base(data.File),
 			SHA256:       data.SHA256,
